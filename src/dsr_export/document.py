@@ -1,0 +1,130 @@
+"""Source + bibliography + CSL style -> one parsed Document with citations resolved once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import ast as A
+from . import gate, pandoc, source as src
+from .citations import DEFAULT_STYLE, Reference, Style, load_bibliographies, resolve_style
+from .config import Options
+from .errors import Diagnostic, DsrError, GateError
+from .metadata import Metadata, from_pandoc
+
+
+@dataclass(frozen=True, eq=False)
+class Document:
+    """Everything a writer needs, gathered and checked before any output is written."""
+
+    source: src.Source
+    meta: Metadata
+    ast: dict[str, Any]
+    style: Style
+    bibliographies: tuple[Path, ...]
+    references: dict[str, Reference]
+    warnings: tuple[Diagnostic, ...]
+
+    @property
+    def stem(self) -> str:
+        return self.source.path.stem
+
+    @property
+    def folder(self) -> Path:
+        return self.source.folder
+
+
+def parse(path: Path, options: Options) -> Document:
+    """Read, parse and check one source; raise GateError listing every error found."""
+    source = src.read(path)
+    fm = source.front_matter
+    bibs = _bibliographies(source, options)
+    refs = load_bibliographies(list(bibs), source.path)
+    style_spec = options.csl or _string(fm.get("csl"), source, "csl") or DEFAULT_STYLE
+    style_base = Path.cwd() if options.csl else source.folder
+    style = resolve_style(style_spec, style_base, origin=source.path)
+
+    args = ["--citeproc", "--csl", str(style.path)]
+    for bib in bibs:
+        args += ["--bibliography", str(bib)]
+    if "link-citations" not in fm:
+        args += ["--metadata", "link-citations=true"]
+    tree, _ = pandoc.markdown_to_ast(source.text, args, cwd=source.folder, source=source.path)
+
+    diagnostics = gate.check(source, tree, refs)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    warnings = [d for d in diagnostics if d.severity == "warning"]
+    if options.strict:
+        errors += warnings
+    if errors:
+        raise GateError(errors)
+
+    meta = from_pandoc(tree["meta"], fallback_title=source.path.stem)
+    _add_front_and_back_matter(tree)
+    _normalise_meta(tree, meta)
+    return Document(source, meta, tree, style, bibs, refs, tuple(warnings))
+
+
+def _string(value: Any, source: src.Source, key: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise DsrError(f"front matter '{key}' must be a string", path=source.path, line=source.line_of(f"{key}:"))
+    return value
+
+
+def _bibliographies(source: src.Source, options: Options) -> tuple[Path, ...]:
+    """Command-line bibliographies (relative to the working folder) win over front matter ones."""
+    if options.bibliographies:
+        return tuple(p.resolve() for p in options.bibliographies)
+    value = source.front_matter.get("bibliography")
+    items = value if isinstance(value, list) else [value] if value else []
+    if not all(isinstance(i, str) for i in items):
+        raise DsrError(
+            "front matter 'bibliography' must be a file name or a list of them",
+            path=source.path,
+            line=source.line_of("bibliography:"),
+        )
+    return tuple((source.folder / i).resolve() for i in items)
+
+
+def _normalise_meta(tree: dict[str, Any], meta: Metadata) -> None:
+    """Give every writer plain author names and a language, whatever form the author used."""
+    m = tree["meta"]
+    if meta.authors:
+        m["author"] = {"t": "MetaList", "c": [{"t": "MetaInlines", "c": A.text_inlines(a.name)} for a in meta.authors]}
+    m["lang"] = {"t": "MetaString", "c": meta.lang}
+
+
+def _add_front_and_back_matter(tree: dict[str, Any]) -> None:
+    """Front-matter content (image credit, author bios, disclaimer) becomes part of the text.
+
+    It is placed once, here, so every format shows it in the same place: the credit
+    first, the bios and the disclaimer after the body and before the references.
+    Runs before the author list is reduced to names.
+    """
+    m, blocks = tree["meta"], tree["blocks"]
+    credit = A.meta_inlines(m.get("image-credit"))
+    if credit:
+        blocks.insert(0, A.div("image-credit", ["image-credit"], [A.para(credit)]))
+    authors = m.get("author", {})
+    bios = [
+        A.para(A.meta_inlines(value["c"]["bio"]))
+        for value in (authors["c"] if authors.get("t") == "MetaList" else [authors])
+        if value.get("t") == "MetaMap" and "bio" in value["c"]
+    ]
+    back = [A.div("about-the-author", ["author-bio"], bios)] if bios else []
+    disclaimer = A.meta_inlines(m.get("disclaimer"))
+    if disclaimer:
+        back.append(A.div("disclaimer", ["disclaimer"], [A.para(disclaimer)]))
+    at = _references_start(blocks)
+    blocks[at:at] = back
+
+
+def _references_start(blocks: list[dict[str, Any]]) -> int:
+    """Where the reference section begins (its heading, if it has one), else the end."""
+    for i, block in enumerate(blocks):
+        if block["t"] == "Div" and A.attr(block)[0] == "refs":
+            return i - 1 if i and blocks[i - 1]["t"] == "Header" else i
+    return len(blocks)

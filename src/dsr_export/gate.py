@@ -1,0 +1,67 @@
+"""The checks every source passes before any output is written."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from . import ast as A
+from .citations import Reference, cited_keys, unresolved
+from .errors import Diagnostic
+from .source import Source
+
+
+def check(source: Source, tree: dict[str, Any], refs: dict[str, Reference]) -> list[Diagnostic]:
+    """Every problem found in the parsed source, errors and warnings alike."""
+    return [
+        *unresolved(source, cited_keys(tree), refs),
+        *images(source, tree),
+        *duplicate_ids(source, tree),
+    ]
+
+
+def is_remote(url: str) -> bool:
+    return urlsplit(url).scheme.lower() in ("http", "https", "ftp", "data")
+
+
+def local_path(url: str, folder: Path) -> Path | None:
+    """The file an image URL points at, or None for remote and data URLs."""
+    parts = urlsplit(url)
+    if parts.scheme and parts.scheme.lower() != "file":
+        return None
+    return folder / unquote(parts.path)
+
+
+def images(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
+    problems: list[Diagnostic] = []
+    for node in A.walk(tree["blocks"]):
+        if node["t"] != "Image":
+            continue
+        url = node["c"][2][0]
+        line = source.line_of(url) if url else None
+        path = local_path(url, source.folder) if not is_remote(url) else None
+        if path is not None and not path.is_file():
+            problems.append(Diagnostic(f"image not found: {url}", source.path, line, "missing-image"))
+        if not A.stringify(node["c"][1]).strip():
+            problems.append(
+                Diagnostic(f"image has no alt text: {url}", source.path, line, "missing-alt", "warning")
+            )
+    return problems
+
+
+def duplicate_ids(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
+    ids = Counter(A.attr(n)[0] for n in A.walk(tree["blocks"]) if n["t"] in _WITH_IDS)
+    problems = []
+    for identifier, count in ids.items():
+        if identifier and count > 1:
+            line = source.line_of_pattern(re.compile(r"#" + re.escape(identifier) + r"\b"))
+            problems.append(
+                Diagnostic(f"identifier '#{identifier}' is used {count} times", source.path, line, "duplicate-id")
+            )
+    return problems
+
+
+_WITH_IDS = {"Header", "Div", "Span", "CodeBlock", "Code", "Link", "Image", "Table", "Figure"}

@@ -1,0 +1,101 @@
+"""HTML: the themed, self-contained web page, and the HTML that PDF and EPUB start from."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import weakref
+from html import escape
+
+from lxml import html as lhtml
+
+from .. import pandoc
+from ..document import Document
+from ..gate import is_remote, local_path
+from ..theme import FontFace
+from . import Job, Rendered
+
+NAME = "html"
+SUFFIX = ".html"
+MEDIA_TYPE = "text/html"
+
+_BODIES: weakref.WeakKeyDictionary[Document, str] = weakref.WeakKeyDictionary()
+
+
+def body(doc: Document) -> str:
+    """The document body as an HTML5 fragment with <section> per heading (one pandoc run per document)."""
+    if doc not in _BODIES:
+        out = pandoc.ast_to(
+            doc.ast,
+            "html5",
+            ["--section-divs", "--wrap=none", "--mathml"],
+            cwd=doc.folder,
+            source=doc.source.path,
+        )
+        _BODIES[doc] = out.decode("utf-8")
+    return _BODIES[doc]
+
+
+def title_block(doc: Document) -> str:
+    m = doc.meta
+    lines = [f'<h1 class="title">{escape(m.title)}</h1>']
+    if m.subtitle:
+        lines.append(f'<p class="subtitle">{escape(m.subtitle)}</p>')
+    for author in m.authors:
+        lines.append(f'<p class="author">{escape(author.name)}</p>')
+    if m.publisher:
+        lines.append(f'<p class="publisher">{escape(m.publisher)}</p>')
+    if m.date:
+        lines.append(f'<p class="date">{escape(m.date)}</p>')
+    return '<header id="title-block-header" class="title-block">\n' + "\n".join(lines) + "\n</header>"
+
+
+def page(doc: Document, css: str, body_html: str, body_class: str = "") -> str:
+    """A complete HTML5 document around `body_html`."""
+    m = doc.meta
+    head = [
+        '<meta charset="utf-8"/>',
+        '<meta name="viewport" content="width=device-width, initial-scale=1"/>',
+        f"<title>{escape(m.title)}</title>",
+    ]
+    if m.authors:
+        head.append(f'<meta name="author" content="{escape(m.author_line)}"/>')
+    if m.description:
+        head.append(f'<meta name="description" content="{escape(m.description)}"/>')
+    if m.keywords:
+        head.append(f'<meta name="keywords" content="{escape(", ".join(m.keywords))}"/>')
+    if m.date:
+        head.append(f'<meta name="dcterms.date" content="{escape(m.date)}"/>')
+    head.append(f"<style>\n{css}\n</style>")
+    cls = f' class="{body_class}"' if body_class else ""
+    return (
+        f'<!DOCTYPE html>\n<html lang="{escape(m.lang)}" xml:lang="{escape(m.lang)}">\n<head>\n'
+        + "\n".join(head)
+        + f"\n</head>\n<body{cls}>\n{title_block(doc)}\n<main>\n{body_html}\n</main>\n</body>\n</html>\n"
+    )
+
+
+def embed_images(doc: Document, body_html: str) -> str:
+    """Local images become data: URIs so the page stands alone."""
+    root = lhtml.fragment_fromstring(body_html, create_parent="div")
+    changed = False
+    for img in root.iter("img"):
+        src = img.get("src", "")
+        path = local_path(src, doc.folder) if src and not is_remote(src) else None
+        if path is not None and path.is_file():
+            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            img.set("src", f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}")
+            changed = True
+    if not changed:
+        return body_html
+    return "".join(lhtml.tostring(child, encoding="unicode") for child in root)
+
+
+def _font_data_uri(face: FontFace) -> str:
+    kind = "font/otf" if face.path.suffix == ".otf" else "font/ttf"
+    return f"data:{kind};base64,{base64.b64encode(face.path.read_bytes()).decode()}"
+
+
+def write(job: Job) -> Rendered:
+    css = job.theme.css("screen", font_url=_font_data_uri)
+    return Rendered(page(job.doc, css, embed_images(job.doc, body(job.doc)), "html-page").encode("utf-8"))

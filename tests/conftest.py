@@ -1,0 +1,26 @@
+"""Shared fixtures: real builds of the essay and of small sources written per test."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, ESSAY
+
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1609718400")  # 2021-01-04: builds are reproducible
+
+
+@pytest.fixture(scope="session")
+def essay(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The essay built once, in every format, by the real command line."""
+    out = tmp_path_factory.mktemp("essay")
+    proc = subprocess.run(
+        [sys.executable, "-m", "dsr_export", "build", str(ESSAY), "--out", str(out)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return {fmt: out / f"{ESSAY.stem}.{fmt}" for fmt in ("pdf", "epub", "docx", "html")}
