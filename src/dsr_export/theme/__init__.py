@@ -6,6 +6,8 @@ import difflib
 import functools
 import importlib.util
 import re
+import shutil
+import subprocess
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ SCHEMA: dict[str, str] = {
     "type.scale": "number",
     "type.line-height": "number",
     "type.small": "number",
+    "type.mono": "number",
     "colours.text": "colour",
     "colours.muted": "colour",
     "colours.link": "colour",
@@ -51,7 +54,9 @@ SCHEMA: dict[str, str] = {
     "headings.space-before": "number",
     "headings.space-after": "number",
     "headings.align": "align",
+    "headings.line-height": "number",
     "blockquote.indent": "number",
+    "blockquote.space": "number",
     "blockquote.style": "fontstyle",
     "bibliography.hanging-indent": "number",
     "bibliography.space-after": "number",
@@ -60,7 +65,17 @@ SCHEMA: dict[str, str] = {
     "page.margin-bottom": "number",
     "page.margin-inner": "number",
     "page.margin-outer": "number",
+    "layout.block-space": "number",
+    "layout.section-space": "number",
+    "layout.rule-width": "number",
+    "layout.cell-padding": "number",
+    "screen.measure": "number",
+    "screen.margin": "number",
 }
+
+ROLES = ("body", "heading", "mono")
+# The names a licence file goes by in a font package.
+_LICENCE_NAMES = ("LICENSE*", "LICENCE*", "OFL*", "APACHE*", "COPYING*")
 
 
 @dataclass(frozen=True)
@@ -101,10 +116,17 @@ class Theme:
     def faces(self) -> tuple[FontFace, ...]:
         """The regular, bold, italic and bold italic files of each packaged family."""
         found: list[FontFace] = []
-        for role in ("body", "heading", "mono"):
+        for role in ROLES:
             package = self.tokens.get(f"fonts.{role}.package")
             if package:
                 found.extend(_package_faces(self.tokens[f"fonts.{role}.family"], package))
+        return tuple(dict.fromkeys(found))
+
+    @functools.cached_property
+    def licences(self) -> tuple[Path, ...]:
+        """The licence files of the packaged fonts, to ship beside the fonts (e.g. in an EPUB)."""
+        folders = dict.fromkeys(face.path.parent for face in self.faces)
+        found = [path for folder in folders for pattern in _LICENCE_NAMES for path in sorted(folder.glob(pattern))]
         return tuple(dict.fromkeys(found))
 
     def css(self, media: str, font_url: Callable[[FontFace], str] = lambda f: f.path.as_uri()) -> str:
@@ -127,20 +149,51 @@ def page_size_mm(size: str) -> tuple[float, float]:
     return float(match[1]), float(match[2])
 
 
-_STYLES = {"Regular": (400, False), "Bold": (700, False), "It": (400, True), "BoldIt": (700, True)}
+# File-name endings of the four faces, as font packages spell them (Adobe: "It", Google: "Italic").
+_STYLES = {
+    (400, False): ("Regular",),
+    (700, False): ("Bold",),
+    (400, True): ("It", "Italic"),
+    (700, True): ("BoldIt", "BoldItalic"),
+}
 
 
 def _package_faces(family: str, package: str) -> list[FontFace]:
     spec = importlib.util.find_spec(package)
     folder = Path(spec.origin).parent / "files"  # type: ignore[union-attr, arg-type]
     faces = []
-    for style, (weight, italic) in _STYLES.items():
-        for suffix in (".ttf", ".otf"):
-            hits = sorted(folder.glob(f"*-{style}{suffix}"))
-            if hits:
-                faces.append(FontFace(family, hits[0], weight, italic))
-                break
+    for (weight, italic), names in _STYLES.items():
+        hits = [path for name in names for suffix in (".ttf", ".otf") for path in sorted(folder.glob(f"*-{name}{suffix}"))]
+        if hits:
+            faces.append(FontFace(family, hits[0], weight, italic))
     return faces
+
+
+@functools.cache
+def installed_families() -> frozenset[str]:
+    """Font families fontconfig knows on this system (lower case); empty without fontconfig."""
+    if not shutil.which("fc-list"):
+        return frozenset()
+    out = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True).stdout
+    return frozenset(name.strip().lower() for line in out.splitlines() for name in line.split(","))
+
+
+def _font_problems(tokens: dict[str, Any]) -> list[str]:
+    """Each named family must be found: in its font package, else installed on the system."""
+    problems = []
+    for role in ROLES:
+        family, package = tokens.get(f"fonts.{role}.family"), tokens.get(f"fonts.{role}.package")
+        if not isinstance(family, str) or (package and importlib.util.find_spec(package) is None):
+            continue  # already reported as a bad value
+        if package:
+            regular = [f for f in _package_faces(family, package) if (f.weight, f.italic) == (400, False)]
+            if not regular:
+                problems.append(f"'fonts.{role}.package': {package!r} has no regular face of {family!r}")
+        elif family.lower() not in installed_families():
+            problems.append(
+                f"'fonts.{role}.family': font {family!r} is not installed and names no font package"
+            )
+    return problems
 
 
 def available() -> list[str]:
@@ -190,6 +243,7 @@ def validate(tokens: dict[str, Any], path: Path) -> dict[str, Any]:
         problem = _check(kind.rstrip("?"), tokens[key])
         if problem:
             problems.append(f"'{key}': {problem}")
+    problems += _font_problems(tokens)
     if problems:
         raise DsrError("theme error: " + "; ".join(problems), path=path)
     return tokens
@@ -242,6 +296,8 @@ def _derived(theme: Theme, font_url: Callable[[FontFace], str]) -> dict[str, Any
         "stack.mono": theme.stack("mono"),
         "page.width": f"{width}mm",
         "page.height": f"{height}mm",
+        # Print furniture (folios, running heads) is set at the small size, in points.
+        "small.pt": f"{round(base * t['type.small'], 2)}pt",
         "font-faces": "\n".join(
             f'@font-face {{ font-family: "{f.family}"; src: url("{font_url(f)}"); '
             f"font-weight: {f.weight}; font-style: {'italic' if f.italic else 'normal'}; }}"
