@@ -6,36 +6,70 @@ import io
 from pathlib import Path
 
 from docx import Document as open_docx
+from docx.document import Document as WordDocument
 from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt, RGBColor
+from docx.styles.style import BaseStyle
 
 from . import Theme
 
 _REFERENCE: dict[tuple[Path, str], bytes] = {}
+_ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}
+
+# The paragraph styles pandoc's Word writer uses, by the role their text plays.
+BODY_STYLES = ("Normal", "Body Text", "First Paragraph", "Compact", "Block Text", "Bibliography",
+               "Definition", "Definition Term", "Figure", "Captioned Figure")
+TITLE_STYLES = ("Title", "Subtitle", "Author", "Date", "Abstract Title", "Abstract")
+SMALL_STYLES = ("Footnote Text", "Footnote Block Text", "Caption", "Image Caption", "Table Caption")
+CODE_STYLES = ("Source Code",)
 
 
 def _rgb(colour: str) -> RGBColor:
     return RGBColor.from_string(colour.lstrip("#").upper())
 
 
-def _font(style, family: str, size: float | None = None, colour: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    font = style.font
-    font.name = family
-    rpr = style.element.get_or_add_rPr()
+def _fonts_element(rpr):  # type: ignore[no-untyped-def]
     fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.insert(0, fonts)
+    return fonts
+
+
+def _set_family(rpr, family: str) -> None:  # type: ignore[no-untyped-def]
+    """Name `family` for every script and drop the Office theme fonts that would override it."""
+    fonts = _fonts_element(rpr)
     for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
         fonts.set(qn(attr), family)
     for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
         fonts.attrib.pop(qn(attr), None)
-    if size is not None:
-        font.size = Pt(size)
+
+
+def _font(style: BaseStyle, family: str, size: float, colour: str | None = None) -> None:
+    """Family, size (also for complex scripts) and colour of a style's text."""
+    rpr = style.element.get_or_add_rPr()
+    _set_family(rpr, family)
+    size = round(size * 2) / 2  # Word sizes are whole half-points
+    style.font.size = Pt(size)
+    size_cs = rpr.find(qn("w:szCs"))
+    if size_cs is not None:
+        size_cs.set(qn("w:val"), str(round(size * 2)))
     if colour is not None:
-        font.color.rgb = _rgb(colour)
-        font.color.theme_color = None
+        _colour(style, colour)
 
 
-def _style(doc, name: str, kind=WD_STYLE_TYPE.PARAGRAPH, based_on: str | None = None):  # type: ignore[no-untyped-def]
+def _colour(style: BaseStyle, colour: str) -> None:
+    """A plain RGB colour; python-docx would drop the whole element when unsetting the theme colour."""
+    style.font.color.rgb = _rgb(colour)
+    element = style.element.get_or_add_rPr().find(qn("w:color"))
+    for attr in ("w:themeColor", "w:themeShade", "w:themeTint"):
+        element.attrib.pop(qn(attr), None)
+
+
+def _style(doc: WordDocument, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH,
+           based_on: str | None = None) -> BaseStyle:
     by_name = {s.name: s for s in doc.styles}
     if name in by_name:
         return by_name[name]
@@ -43,6 +77,17 @@ def _style(doc, name: str, kind=WD_STYLE_TYPE.PARAGRAPH, based_on: str | None = 
     if based_on:
         style.base_style = by_name[based_on]
     return style
+
+
+def _language(doc: WordDocument, lang: str) -> None:
+    """The document language, in the defaults every style inherits and in Normal."""
+    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    for rpr in (defaults, doc.styles["Normal"].element.get_or_add_rPr()):
+        lang_el = rpr.find(qn("w:lang"))
+        if lang_el is None:
+            lang_el = rpr.makeelement(qn("w:lang"), {})
+            rpr.append(lang_el)
+        lang_el.set(qn("w:val"), lang)
 
 
 def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
@@ -53,20 +98,20 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
     t = theme.tokens
     doc = open_docx(io.BytesIO(pandoc_default))
     base = t["type.base-size"]
-    body, heading = t["fonts.body.family"], t["fonts.heading.family"]
+    small = round(base * t["type.small"], 1)
+    body, heading, mono = t["fonts.body.family"], t["fonts.heading.family"], t["fonts.mono.family"]
+    align = _ALIGN[t["headings.align"]]
 
+    # Anything pandoc adds that we do not name still gets the body face, not Office's theme font.
+    _set_family(doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")), body)
+    _language(doc, lang)
     normal = _style(doc, "Normal")
-    _font(normal, body, base, t["colours.text"])
-    rpr = normal.element.get_or_add_rPr()
-    lang_el = rpr.find(qn("w:lang"))
-    if lang_el is None:
-        lang_el = rpr.makeelement(qn("w:lang"), {})
-        rpr.append(lang_el)
-    lang_el.set(qn("w:val"), lang)
     normal.paragraph_format.line_spacing = t["type.line-height"]
+    for name in BODY_STYLES:
+        _font(_style(doc, name, based_on="Normal"), body, base, t["colours.text"])
 
     for name in ("Body Text", "First Paragraph", "Compact"):
-        style = _style(doc, name, based_on="Normal")
+        style = _style(doc, name)
         style.paragraph_format.space_after = Pt(base * t["paragraph.space-after"])
         style.paragraph_format.space_before = Pt(0)
     _style(doc, "Body Text").paragraph_format.first_line_indent = Pt(base * t["paragraph.first-line-indent"])
@@ -76,31 +121,48 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
         style = _style(doc, f"Heading {level}", based_on="Normal")
         _font(style, heading, theme.heading_pt(level), t["colours.text"])
         style.font.bold = t["headings.weight"] >= 600
-        style.paragraph_format.space_before = Pt(base * t["headings.space-before"])
-        style.paragraph_format.space_after = Pt(base * t["headings.space-after"])
-        style.paragraph_format.keep_with_next = True
-    for name, size in (("Title", theme.heading_pt(1) * t["type.scale"]), ("Subtitle", theme.heading_pt(2))):
-        _font(_style(doc, name, based_on="Normal"), heading, size, t["colours.text"])
-    for name in ("Author", "Date", "Abstract"):
-        _font(_style(doc, name, based_on="Normal"), heading, base, t["colours.muted"])
+        fmt = style.paragraph_format
+        fmt.space_before = Pt(base * t["headings.space-before"])
+        fmt.space_after = Pt(base * t["headings.space-after"])
+        fmt.line_spacing = t["headings.line-height"]
+        fmt.keep_with_next = True
+        fmt.alignment = align
 
-    quote = _style(doc, "Block Text", based_on="Body Text")
-    quote.paragraph_format.left_indent = Pt(base * t["blockquote.indent"])
-    quote.paragraph_format.right_indent = Pt(base * t["blockquote.indent"])
-    quote.paragraph_format.first_line_indent = Pt(0)
+    sizes = {"Title": theme.heading_pt(1), "Subtitle": theme.heading_pt(2), "Author": base * t["type.scale"]}
+    for name in TITLE_STYLES:
+        style = _style(doc, name, based_on="Normal")
+        muted = name in ("Date", "Abstract Title")
+        _font(style, heading if name != "Abstract" else body, sizes.get(name, base),
+              t["colours.muted"] if muted else t["colours.text"])
+        style.paragraph_format.alignment = align if name != "Abstract" else None
+    _style(doc, "Title").font.bold = t["headings.weight"] >= 600
+
+    quote = _style(doc, "Block Text")
+    fmt = quote.paragraph_format
+    fmt.left_indent = fmt.right_indent = Pt(base * t["blockquote.indent"])
+    fmt.space_before = fmt.space_after = Pt(base * t["blockquote.space"])
+    fmt.first_line_indent = Pt(0)
     quote.font.italic = t["blockquote.style"] == "italic"
 
-    bib = _style(doc, "Bibliography", based_on="Normal")
+    bib = _style(doc, "Bibliography")
     bib.paragraph_format.left_indent = Pt(base * t["bibliography.hanging-indent"])
     bib.paragraph_format.first_line_indent = Pt(-base * t["bibliography.hanging-indent"])
     bib.paragraph_format.space_after = Pt(base * t["bibliography.space-after"])
 
-    small = round(base * t["type.small"], 1)
-    for name in ("Footnote Text", "Caption", "Image Caption", "Table Caption"):
-        _font(_style(doc, name, based_on="Normal"), body, small, t["colours.muted"] if "Caption" in name else None)
-    _font(_style(doc, "Source Code", based_on="Normal"), t["fonts.mono.family"], small)
+    for name in SMALL_STYLES:
+        style = _style(doc, name, based_on="Normal")
+        _font(style, body, small, t["colours.muted"] if "Caption" in name else t["colours.text"])
+        style.paragraph_format.first_line_indent = Pt(0)
+    for name in ("Caption", "Image Caption", "Table Caption"):
+        _style(doc, name).paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    code_pt = round(base * t["type.mono"], 1)
+    for name in CODE_STYLES:
+        _font(_style(doc, name, based_on="Normal"), mono, code_pt, t["colours.text"])
+    verbatim = _style(doc, "Verbatim Char", WD_STYLE_TYPE.CHARACTER)
+    _set_family(verbatim.element.get_or_add_rPr(), mono)
+    verbatim.font.size = Pt(code_pt)
     link = _style(doc, "Hyperlink", WD_STYLE_TYPE.CHARACTER)
-    link.font.color.rgb = _rgb(t["colours.link"])
+    _colour(link, t["colours.link"])
     _style(doc, "Footnote Reference", WD_STYLE_TYPE.CHARACTER).font.superscript = True
 
     width, height = theme.page_mm

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .. import pandoc
 from ..theme.docx import reference_docx
@@ -13,6 +14,33 @@ NAME = "docx"
 SUFFIX = ".docx"
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
+# Front matter that steers the build rather than describing the work. pandoc would copy it
+# into docProps/custom.xml, with this machine's paths to the bibliography and the style.
+BUILD_KEYS = frozenset({
+    "bibliography", "csl", "citation-abbreviations", "link-citations", "link-bibliography", "nocite",
+    "reference-section-title", "suppress-bibliography", "notes-after-punctuation", "theme",
+})
+
+
+def _meta_string(text: str) -> dict[str, Any]:
+    return {"t": "MetaString", "c": text}
+
+
+def word_ast(job: Job) -> dict[str, Any]:
+    """The parsed document with metadata fit for Word's document properties.
+
+    Subject: the front matter's `subject`, else the subtitle, else the keywords.
+    """
+    ast, meta = job.doc.ast, job.doc.meta
+    fields = {k: v for k, v in ast["meta"].items() if k not in BUILD_KEYS}
+    if "subject" not in fields:
+        subject = meta.subtitle or "; ".join(meta.keywords)
+        if subject:
+            fields["subject"] = _meta_string(subject)
+    if "description" not in fields and meta.description:
+        fields["description"] = _meta_string(meta.description)
+    return {**ast, "meta": fields}
+
 
 def write(job: Job) -> Rendered:
     doc = job.doc
@@ -21,7 +49,7 @@ def write(job: Job) -> Rendered:
         ref_path = Path(tmp) / "reference.docx"
         ref_path.write_bytes(reference)
         data = pandoc.ast_to(
-            doc.ast,
+            word_ast(job),
             "docx",
             ["--reference-doc", str(ref_path), "--output", "-"],
             cwd=doc.folder,
