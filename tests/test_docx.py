@@ -103,8 +103,16 @@ PNG = bytes.fromhex(
 
 
 def build(folder: Path, out: str, *args: str) -> Path:
-    run = dsr("build", str(folder / "paper.md"), "--to", "docx", "--out", str(folder / out), *args,
-              env={"SOURCE_DATE_EPOCH": EPOCH})
+    run = dsr(
+        "build",
+        str(folder / "paper.md"),
+        "--to",
+        "docx",
+        "--out",
+        str(folder / out),
+        *args,
+        env={"SOURCE_DATE_EPOCH": EPOCH},
+    )
     assert run.status == 0, run.stderr
     return folder / out / "paper.docx"
 
@@ -140,14 +148,20 @@ def style_of(styles: etree._Element, name: str) -> etree._Element:
     return found
 
 
-def effective(styles: etree._Element, style: etree._Element, tag: str, attr: str = "val") -> str | None:
+def effective(
+    styles: etree._Element, style: etree._Element, tag: str, attr: str = "val"
+) -> str | None:
     """A run property of a style, following basedOn up to the document defaults."""
     while style is not None:
         found = style.find(f"w:rPr/w:{tag}", NS)
         if found is not None and found.get(w(attr)) is not None:
             return found.get(w(attr))
         based = style.find("w:basedOn", NS)
-        style = styles.find(f"w:style[@w:styleId='{based.get(w('val'))}']", NS) if based is not None else None
+        style = (
+            styles.find(f"w:style[@w:styleId='{based.get(w('val'))}']", NS)
+            if based is not None
+            else None
+        )
     default = styles.find(f"w:docDefaults/w:rPrDefault/w:rPr/w:{tag}", NS)
     return default.get(w(attr)) if default is not None else None
 
@@ -157,12 +171,28 @@ def expected_styles(name: str) -> dict[str, tuple[str, float]]:
     t = themes.load(name)
     base, small = t["type.base-size"], t["type.base-size"] * t["type.small"]
     body, heading, mono = t["fonts.body.family"], t["fonts.heading.family"], t["fonts.mono.family"]
-    want = {n: (body, base) for n in ("Normal", "Body Text", "First Paragraph", "Compact", "Block Text",
-                                       "Bibliography", "Abstract")}
-    want |= {"Title": (heading, t.heading_pt(1)), "Subtitle": (heading, t.heading_pt(2)),
-             "Author": (heading, base * t["type.scale"]), "Date": (heading, base)}
+    want = {
+        n: (body, base)
+        for n in (
+            "Normal",
+            "Body Text",
+            "First Paragraph",
+            "Compact",
+            "Block Text",
+            "Bibliography",
+            "Abstract",
+        )
+    }
+    want |= {
+        "Title": (heading, t.heading_pt(1)),
+        "Subtitle": (heading, t.heading_pt(2)),
+        "Author": (heading, base * t["type.scale"]),
+        "Date": (heading, base),
+    }
     want |= {f"Heading {n}": (heading, t.heading_pt(n)) for n in range(1, 7)}
-    want |= {n: (body, small) for n in ("Footnote Text", "Caption", "Image Caption", "Table Caption")}
+    want |= {
+        n: (body, small) for n in ("Footnote Text", "Caption", "Image Caption", "Table Caption")
+    }
     want["Source Code"] = (mono, base * t["type.mono"])
     return want
 
@@ -178,24 +208,48 @@ def test_every_style_has_the_theme_font_and_size(paper, tmp_path, theme):
         assert effective(styles, style, "rFonts", "ascii") == family, name
         assert int(effective(styles, style, "sz")) / 2 == pytest.approx(size, abs=0.25), name
     t = themes.load(theme)
-    assert effective(styles, style_of(styles, "Hyperlink"), "color") == t["colours.link"].lstrip("#").upper()
-    assert effective(styles, style_of(styles, "Verbatim Char"), "rFonts", "ascii") == t["fonts.mono.family"]
+    assert (
+        effective(styles, style_of(styles, "Hyperlink"), "color")
+        == t["colours.link"].lstrip("#").upper()
+    )
+    assert (
+        effective(styles, style_of(styles, "Verbatim Char"), "rFonts", "ascii")
+        == t["fonts.mono.family"]
+    )
     assert effective(styles, style_of(styles, "Footnote Reference"), "vertAlign") == "superscript"
 
 
 def test_paragraphs_use_the_named_styles(paper):
     body = part(paper["first"], "word/document.xml")
     used = {p.get(w("val")) for p in body.iterfind(".//w:pStyle", NS)}
-    assert {"Heading2", "Heading3", "BlockText", "Bibliography", "ImageCaption", "TableCaption",
-            "SourceCode", "Title", "Subtitle", "Author", "Date", "Abstract", "FirstParagraph"} <= used
-    quote = [p for p in body.iterfind(".//w:p", NS) if "quotation set apart" in "".join(p.itertext())]
+    assert {
+        "Heading2",
+        "Heading3",
+        "BlockText",
+        "Bibliography",
+        "ImageCaption",
+        "TableCaption",
+        "SourceCode",
+        "Title",
+        "Subtitle",
+        "Author",
+        "Date",
+        "Abstract",
+        "FirstParagraph",
+    } <= used
+    quote = [
+        p for p in body.iterfind(".//w:p", NS) if "quotation set apart" in "".join(p.itertext())
+    ]
     assert quote and quote[0].find("w:pPr/w:pStyle", NS).get(w("val")) == "BlockText"
 
 
 def test_essay_headings_and_reference_list(essay):
     body = part(essay["docx"], "word/document.xml")
-    headings = ["".join(p.itertext()) for p in body.iterfind(".//w:p", NS)
-                if (s := p.find("w:pPr/w:pStyle", NS)) is not None and s.get(w("val")) == "Heading1"]
+    headings = [
+        "".join(p.itertext())
+        for p in body.iterfind(".//w:p", NS)
+        if (s := p.find("w:pPr/w:pStyle", NS)) is not None and s.get(w("val")) == "Heading1"
+    ]
     assert headings == ESSAY_HEADINGS
     entries = body.findall(".//w:pStyle[@w:val='Bibliography']", NS)
     assert len(entries) == len(family_names()) == 30
@@ -208,7 +262,9 @@ def test_bibliography_hangs_by_the_theme_indent(paper):
     indent = style_of(styles, "Bibliography").find("w:pPr/w:ind", NS)
     assert int(indent.get(w("hanging"))) == twips and int(indent.get(w("left"))) == twips
     spacing = style_of(styles, "Bibliography").find("w:pPr/w:spacing", NS)
-    assert int(spacing.get(w("after"))) == round(t["type.base-size"] * t["bibliography.space-after"] * 20)
+    assert int(spacing.get(w("after"))) == round(
+        t["type.base-size"] * t["bibliography.space-after"] * 20
+    )
 
 
 def test_page_geometry_and_language_come_from_the_theme(paper):
@@ -226,7 +282,9 @@ def test_page_geometry_and_language_come_from_the_theme(paper):
 
 def test_footnotes_are_word_footnotes(paper):
     notes = part(paper["first"], "word/footnotes.xml")
-    texts = ["".join(n.itertext()) for n in notes.iterfind("w:footnote", NS) if n.get(w("type")) is None]
+    texts = [
+        "".join(n.itertext()) for n in notes.iterfind("w:footnote", NS) if n.get(w("type")) is None
+    ]
     assert any("A footnote with emphasis in it." in t for t in texts), texts
     body = part(paper["first"], "word/document.xml")
     assert body.find(".//w:footnoteReference", NS) is not None
@@ -235,18 +293,26 @@ def test_footnotes_are_word_footnotes(paper):
 def test_note_style_citations_become_footnotes(paper):
     notes = part(paper["notes"], "word/footnotes.xml")
     text = " ".join("".join(n.itertext()) for n in notes.iterfind("w:footnote", NS))
-    assert "Smith" in text and "An Article About Others" in text and "A footnote with emphasis" in text
+    assert (
+        "Smith" in text and "An Article About Others" in text and "A footnote with emphasis" in text
+    )
     assert len(part(paper["notes"], "word/document.xml").findall(".//w:footnoteReference", NS)) >= 3
 
 
 def test_citations_link_to_entries_and_urls_are_live(paper):
     body = part(paper["first"], "word/document.xml")
-    anchors = {h.get(w("anchor")) for h in body.iterfind(".//w:hyperlink", NS) if h.get(w("anchor"))}
+    anchors = {
+        h.get(w("anchor")) for h in body.iterfind(".//w:hyperlink", NS) if h.get(w("anchor"))
+    }
     marks = {b.get(w("name")) for b in body.iterfind(".//w:bookmarkStart", NS)}
     assert {"ref-smith2020", "ref-jones2019"} <= anchors <= marks
     rels = part(paper["first"], "word/_rels/document.xml.rels")
     targets = {r.get("Target") for r in rels if r.get("TargetMode") == "External"}
-    assert {"https://example.org/page", "https://example.org/article", "https://doi.org/10.1000/xyz123"} <= targets
+    assert {
+        "https://example.org/page",
+        "https://example.org/article",
+        "https://doi.org/10.1000/xyz123",
+    } <= targets
 
 
 def test_images_have_alt_text(paper):
@@ -259,7 +325,9 @@ def test_core_properties(paper):
     assert core.findtext("dc:title", namespaces=NS) == "A Small Paper"
     assert core.findtext("dc:creator", namespaces=NS) == "Ann Author"
     assert core.findtext("dc:subject", namespaces=NS) == "With Every Kind of Block"
-    assert core.findtext("dc:description", namespaces=NS) == "A paper that exercises the Word styles."
+    assert (
+        core.findtext("dc:description", namespaces=NS) == "A paper that exercises the Word styles."
+    )
     assert core.findtext("cp:keywords", namespaces=NS) == "testing, documents"
     assert core.findtext("dc:language", namespaces=NS) == "en-GB"
     assert core.findtext("dcterms:created", namespaces=NS) == "2021-01-04T00:00:00Z"
@@ -286,9 +354,19 @@ def test_libreoffice_opens_the_essay(essay, tmp_path):
         pytest.skip("LibreOffice (soffice) is not installed")
     profile = tmp_path / "profile"  # a private profile: concurrent runs must not share one
     subprocess.run(
-        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
-         "--outdir", str(tmp_path), str(essay["docx"])],
-        capture_output=True, timeout=300,
+        [
+            soffice,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(essay["docx"]),
+        ],
+        check=False,
+        capture_output=True,
+        timeout=300,
     )
     produced = tmp_path / f"{essay['docx'].stem}.pdf"
     assert produced.is_file(), "LibreOffice produced no PDF"

@@ -87,6 +87,7 @@ def expected(name: str) -> dict[str, object]:
 
 # --- reading the look back -------------------------------------------------------------
 
+
 def css_rules(css: str) -> dict[str, dict[str, str]]:
     """selector -> declarations, later rules overriding earlier ones (as the cascade would)."""
     rules: dict[str, dict[str, str]] = {}
@@ -94,10 +95,14 @@ def css_rules(css: str) -> dict[str, dict[str, str]]:
         if rule.type != "qualified-rule":
             continue
         selectors = [s.strip() for s in tinycss2.serialize(rule.prelude).split(",")]
-        for decl in tinycss2.parse_declaration_list(rule.content, skip_whitespace=True, skip_comments=True):
+        for decl in tinycss2.parse_declaration_list(
+            rule.content, skip_whitespace=True, skip_comments=True
+        ):
             if decl.type == "declaration":
                 for selector in selectors:
-                    rules.setdefault(selector, {})[decl.lower_name] = tinycss2.serialize(decl.value).strip()
+                    rules.setdefault(selector, {})[decl.lower_name] = tinycss2.serialize(
+                        decl.value
+                    ).strip()
     return rules
 
 
@@ -111,7 +116,10 @@ def check_css(css: str, want: dict[str, object], root_pt: float | None) -> None:
     assert rules["html"]["color"].lower() == want["text"]
     assert rules["a"]["color"].lower() == want["link"]
     if root_pt is not None:
-        assert rules["html"]["font-size"] == f"{want['size']:g}pt" or float(rules["html"]["font-size"][:-2]) == root_pt
+        assert (
+            rules["html"]["font-size"] == f"{want['size']:g}pt"
+            or float(rules["html"]["font-size"][:-2]) == root_pt
+        )
     for level, pt in want["headings"].items():  # type: ignore[union-attr]
         em = float(rules[f"h{level}"]["font-size"].removesuffix("em"))
         assert em * want["size"] == pytest.approx(pt, abs=0.05), level  # type: ignore[operator]
@@ -135,7 +143,7 @@ def pdf_chars(path: Path) -> list[tuple[str, float, str]]:
     import ctypes
 
     import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
+    from pypdfium2 import raw
 
     chars = []
     pdf = pdfium.PdfDocument(str(path))
@@ -147,7 +155,9 @@ def pdf_chars(path: Path) -> list[tuple[str, float, str]]:
             char = text.get_text_range(i, 1)
             # The size in the text object, scaled by the character's transformation to page points.
             raw.FPDFText_GetMatrix(text, i, ctypes.byref(matrix))
-            size = raw.FPDFText_GetFontSize(text, i) * (abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5)
+            size = raw.FPDFText_GetFontSize(text, i) * (
+                abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+            )
             raw.FPDFText_GetFillColor(text, i, *(ctypes.byref(c) for c in (r, g, b, a)))
             chars.append((char, round(size, 2), f"#{r.value:02x}{g.value:02x}{b.value:02x}"))
     return chars
@@ -157,7 +167,7 @@ def span(chars: list[tuple[str, float, str]], phrase: str) -> list[tuple[str, fl
     text = "".join(c[0] for c in chars)
     start = text.find(phrase)
     assert start >= 0, phrase
-    return [c for c in chars[start:start + len(phrase)] if not c[0].isspace()]
+    return [c for c in chars[start : start + len(phrase)] if not c[0].isspace()]
 
 
 def docx_style(styles: etree._Element, style_id: str) -> dict[str, str]:
@@ -169,7 +179,11 @@ def docx_style(styles: etree._Element, style_id: str) -> dict[str, str]:
         assert style is not None, current
         rpr = style.find("w:rPr", W)
         if rpr is not None:
-            fonts, size, colour = rpr.find("w:rFonts", W), rpr.find("w:sz", W), rpr.find("w:color", W)
+            fonts, size, colour = (
+                rpr.find("w:rFonts", W),
+                rpr.find("w:sz", W),
+                rpr.find("w:color", W),
+            )
             if fonts is not None and fonts.get(f"{{{W['w']}}}ascii"):
                 found.setdefault("font", fonts.get(f"{{{W['w']}}}ascii"))
             if size is not None:
@@ -188,10 +202,13 @@ def docx_styles(path: Path) -> etree._Element:
 
 # --- the agreement, per format and theme -----------------------------------------------
 
+
 @pytest.mark.parametrize("name", THEMES)
 def test_pdf_look_matches_tokens(looks, name):
     want, path = expected(name), looks[name]["pdf"]
-    fonts = {re.sub(r"[\s-]", "", f) for f in pdf_fonts(path)}  # WeasyPrint writes spaces as hyphens
+    fonts = {
+        re.sub(r"[\s-]", "", f) for f in pdf_fonts(path)
+    }  # WeasyPrint writes spaces as hyphens
     for role in ("body", "heading"):
         assert any(f.startswith(str(want[role]).replace(" ", "")) for f in fonts), (role, fonts)
     chars = pdf_chars(path)
@@ -266,14 +283,20 @@ def test_front_matter_selects_the_theme(tmp_path):
 DEFAULT_TOML = (ROOT / "styles" / "default.toml").read_text()
 
 BROKEN = {
-    "unknown token": (DEFAULT_TOML.replace("[colours]\n", "[colours]\nhighlight = \"#ffff00\"\n"),
-                      "'colours.highlight'"),
+    "unknown token": (
+        DEFAULT_TOML.replace("[colours]\n", '[colours]\nhighlight = "#ffff00"\n'),
+        "'colours.highlight'",
+    ),
     "bad colour": (DEFAULT_TOML.replace('link = "#1d4f7a"', 'link = "blue"'), "'colours.link'"),
     "missing token": (DEFAULT_TOML.replace("line-height = 1.45\n", ""), "'type.line-height'"),
-    "font not installed": (DEFAULT_TOML.replace('family = "DejaVu Sans Mono"', 'family = "No Such Mono"'),
-                           "'fonts.mono.family'"),
-    "font package missing": (DEFAULT_TOML.replace('package = "font_source_serif_pro"',
-                                                  'package = "font_no_such_face"'), "'fonts.body.package'"),
+    "font not installed": (
+        DEFAULT_TOML.replace('family = "DejaVu Sans Mono"', 'family = "No Such Mono"'),
+        "'fonts.mono.family'",
+    ),
+    "font package missing": (
+        DEFAULT_TOML.replace('package = "font_source_serif_pro"', 'package = "font_no_such_face"'),
+        "'fonts.body.package'",
+    ),
     "page size": (DEFAULT_TOML.replace('size = "A4"', 'size = "A11"'), "'page.size'"),
 }
 
@@ -286,8 +309,16 @@ def test_theme_error_names_file_and_key(tmp_path, case):
     (tmp_path / "look.md").write_text(SOURCE)
     theme_file = tmp_path / "broken.toml"
     theme_file.write_text(text)
-    run = dsr("build", str(tmp_path / "look.md"), "--theme", str(theme_file), "--to", "html",
-              "--out", str(tmp_path / "out"))
+    run = dsr(
+        "build",
+        str(tmp_path / "look.md"),
+        "--theme",
+        str(theme_file),
+        "--to",
+        "html",
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert run.status == 1
     assert "broken.toml" in run.stderr and key in run.stderr, run.stderr
     assert "Traceback" not in run.stderr

@@ -126,7 +126,7 @@ class Theme:
     def licences(self) -> tuple[Path, ...]:
         """The licence files of the packaged fonts, to ship beside the fonts (e.g. in an EPUB)."""
         folders = dict.fromkeys(face.path.parent for face in self.faces)
-        found = [path for folder in folders for pattern in _LICENCE_NAMES for path in sorted(folder.glob(pattern))]
+        found = [p for folder in folders for pattern in _LICENCE_NAMES for p in sorted(folder.glob(pattern))]
         return tuple(dict.fromkeys(found))
 
     def css(self, media: str, font_url: Callable[[FontFace], str] = lambda f: f.path.as_uri()) -> str:
@@ -163,7 +163,8 @@ def _package_faces(family: str, package: str) -> list[FontFace]:
     folder = Path(spec.origin).parent / "files"  # type: ignore[union-attr, arg-type]
     faces = []
     for (weight, italic), names in _STYLES.items():
-        hits = [path for name in names for suffix in (".ttf", ".otf") for path in sorted(folder.glob(f"*-{name}{suffix}"))]
+        patterns = [f"*-{name}{suffix}" for name in names for suffix in (".ttf", ".otf")]
+        hits = [path for pattern in patterns for path in sorted(folder.glob(pattern))]
         if hits:
             faces.append(FontFace(family, hits[0], weight, italic))
     return faces
@@ -174,7 +175,8 @@ def installed_families() -> frozenset[str]:
     """Font families fontconfig knows on this system (lower case); empty without fontconfig."""
     if not shutil.which("fc-list"):
         return frozenset()
-    out = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True).stdout
+    run = subprocess.run(["fc-list", ":", "family"], check=False, capture_output=True, text=True)
+    out = run.stdout
     return frozenset(name.strip().lower() for line in out.splitlines() for name in line.split(","))
 
 
@@ -186,9 +188,11 @@ def _font_problems(tokens: dict[str, Any]) -> list[str]:
         if not isinstance(family, str) or (package and importlib.util.find_spec(package) is None):
             continue  # already reported as a bad value
         if package:
-            regular = [f for f in _package_faces(family, package) if (f.weight, f.italic) == (400, False)]
-            if not regular:
-                problems.append(f"'fonts.{role}.package': {package!r} has no regular face of {family!r}")
+            faces = _package_faces(family, package)
+            if not any((f.weight, f.italic) == (400, False) for f in faces):
+                problems.append(
+                    f"'fonts.{role}.package': {package!r} has no regular face of {family!r}"
+                )
         elif family.lower() not in installed_families():
             problems.append(
                 f"'fonts.{role}.family': font {family!r} is not installed and names no font package"

@@ -16,11 +16,25 @@ from docx.styles.style import BaseStyle
 from . import Theme
 
 _REFERENCE: dict[tuple[Path, str], bytes] = {}
-_ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}
+_ALIGN = {
+    "left": WD_ALIGN_PARAGRAPH.LEFT,
+    "center": WD_ALIGN_PARAGRAPH.CENTER,
+    "right": WD_ALIGN_PARAGRAPH.RIGHT,
+}
 
 # The paragraph styles pandoc's Word writer uses, by the role their text plays.
-BODY_STYLES = ("Normal", "Body Text", "First Paragraph", "Compact", "Block Text", "Bibliography",
-               "Definition", "Definition Term", "Figure", "Captioned Figure")
+BODY_STYLES = (
+    "Normal",
+    "Body Text",
+    "First Paragraph",
+    "Compact",
+    "Block Text",
+    "Bibliography",
+    "Definition",
+    "Definition Term",
+    "Figure",
+    "Captioned Figure",
+)
 TITLE_STYLES = ("Title", "Subtitle", "Author", "Date", "Abstract Title", "Abstract")
 SMALL_STYLES = ("Footnote Text", "Footnote Block Text", "Caption", "Image Caption", "Table Caption")
 CODE_STYLES = ("Source Code",)
@@ -68,8 +82,12 @@ def _colour(style: BaseStyle, colour: str) -> None:
         element.attrib.pop(qn(attr), None)
 
 
-def _style(doc: WordDocument, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH,
-           based_on: str | None = None) -> BaseStyle:
+def _style(
+    doc: WordDocument,
+    name: str,
+    kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PARAGRAPH,
+    based_on: str | None = None,
+) -> BaseStyle:
     by_name = {s.name: s for s in doc.styles}
     if name in by_name:
         return by_name[name]
@@ -81,7 +99,9 @@ def _style(doc: WordDocument, name: str, kind: WD_STYLE_TYPE = WD_STYLE_TYPE.PAR
 
 def _language(doc: WordDocument, lang: str) -> None:
     """The document language, in the defaults every style inherits and in Normal."""
-    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    defaults = (
+        doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    )
     for rpr in (defaults, doc.styles["Normal"].element.get_or_add_rPr()):
         lang_el = rpr.find(qn("w:lang"))
         if lang_el is None:
@@ -103,7 +123,10 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
     align = _ALIGN[t["headings.align"]]
 
     # Anything pandoc adds that we do not name still gets the body face, not Office's theme font.
-    _set_family(doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")), body)
+    _set_family(
+        doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")),
+        body,
+    )
     _language(doc, lang)
     normal = _style(doc, "Normal")
     normal.paragraph_format.line_spacing = t["type.line-height"]
@@ -114,7 +137,9 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
         style = _style(doc, name)
         style.paragraph_format.space_after = Pt(base * t["paragraph.space-after"])
         style.paragraph_format.space_before = Pt(0)
-    _style(doc, "Body Text").paragraph_format.first_line_indent = Pt(base * t["paragraph.first-line-indent"])
+    _style(doc, "Body Text").paragraph_format.first_line_indent = Pt(
+        base * t["paragraph.first-line-indent"]
+    )
     _style(doc, "First Paragraph").paragraph_format.first_line_indent = Pt(0)
 
     for level in range(1, 7):
@@ -128,12 +153,20 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
         fmt.keep_with_next = True
         fmt.alignment = align
 
-    sizes = {"Title": theme.heading_pt(1), "Subtitle": theme.heading_pt(2), "Author": base * t["type.scale"]}
+    sizes = {
+        "Title": theme.heading_pt(1),
+        "Subtitle": theme.heading_pt(2),
+        "Author": base * t["type.scale"],
+    }
     for name in TITLE_STYLES:
         style = _style(doc, name, based_on="Normal")
         muted = name in ("Date", "Abstract Title")
-        _font(style, heading if name != "Abstract" else body, sizes.get(name, base),
-              t["colours.muted"] if muted else t["colours.text"])
+        _font(
+            style,
+            heading if name != "Abstract" else body,
+            sizes.get(name, base),
+            t["colours.muted"] if muted else t["colours.text"],
+        )
         style.paragraph_format.alignment = align if name != "Abstract" else None
     _style(doc, "Title").font.bold = t["headings.weight"] >= 600
 
@@ -168,8 +201,14 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
     width, height = theme.page_mm
     for section in doc.sections:
         section.page_width, section.page_height = Mm(width), Mm(height)
-        section.top_margin, section.bottom_margin = Mm(t["page.margin-top"]), Mm(t["page.margin-bottom"])
-        section.left_margin, section.right_margin = Mm(t["page.margin-inner"]), Mm(t["page.margin-outer"])
+        section.top_margin, section.bottom_margin = (
+            Mm(t["page.margin-top"]),
+            Mm(t["page.margin-bottom"]),
+        )
+        section.left_margin, section.right_margin = (
+            Mm(t["page.margin-inner"]),
+            Mm(t["page.margin-outer"]),
+        )
         section.gutter = Emu(0)
     out = io.BytesIO()
     doc.save(out)

@@ -16,10 +16,20 @@ MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.doc
 
 # Front matter that steers the build rather than describing the work. pandoc would copy it
 # into docProps/custom.xml, with this machine's paths to the bibliography and the style.
-BUILD_KEYS = frozenset({
-    "bibliography", "csl", "citation-abbreviations", "link-citations", "link-bibliography", "nocite",
-    "reference-section-title", "suppress-bibliography", "notes-after-punctuation", "theme",
-})
+BUILD_KEYS = frozenset(
+    {
+        "bibliography",
+        "csl",
+        "citation-abbreviations",
+        "link-citations",
+        "link-bibliography",
+        "nocite",
+        "reference-section-title",
+        "suppress-bibliography",
+        "notes-after-punctuation",
+        "theme",
+    }
+)
 
 
 def _meta_string(text: str) -> dict[str, Any]:
