@@ -1,4 +1,4 @@
-"""Editor-grade DOCX: Word styles from the theme, native footnotes, properties, reproducible, opens in LibreOffice."""
+"""Editor-grade DOCX: theme styles, Word footnotes, properties, byte identity, LibreOffice."""
 
 from __future__ import annotations
 
@@ -194,6 +194,11 @@ def expected_styles(name: str) -> dict[str, tuple[str, float]]:
         n: (body, small) for n in ("Footnote Text", "Caption", "Image Caption", "Table Caption")
     }
     want["Source Code"] = (mono, base * t["type.mono"])
+    want |= {
+        "Image Credit": (body, small),
+        "Disclaimer": (body, small),
+        "Author Note": (body, base),
+    }
     return want
 
 
@@ -253,6 +258,8 @@ def test_essay_headings_and_reference_list(essay):
     assert headings == ESSAY_HEADINGS
     entries = body.findall(".//w:pStyle[@w:val='Bibliography']", NS)
     assert len(entries) == len(family_names()) == 30
+    used = {p.get(w("val")) for p in body.iterfind(".//w:pStyle", NS)}
+    assert {"ImageCredit", "AuthorNote", "Disclaimer"} <= used
 
 
 def test_bibliography_hangs_by_the_theme_indent(paper):
@@ -346,7 +353,7 @@ def test_two_builds_are_byte_identical(paper):
 
 
 def test_libreoffice_opens_the_essay(essay, tmp_path):
-    """A real client converts the DOCX; LibreOffice exits 0 even on failure, so read the PDF it made."""
+    """A real client converts the DOCX; it exits 0 even on failure, so read the PDF it made."""
     soffice = shutil.which("soffice")
     if soffice is None:
         if os.environ.get("CI"):

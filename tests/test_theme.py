@@ -1,4 +1,4 @@
-"""One theme, every format: the look read back from the real PDF, EPUB, HTML and DOCX agrees with the tokens."""
+"""One theme, every format: the look read back from PDF, EPUB, HTML and DOCX matches the tokens."""
 
 from __future__ import annotations
 

@@ -126,7 +126,7 @@ class Theme:
     def licences(self) -> tuple[Path, ...]:
         """The licence files of the packaged fonts, to ship beside the fonts (e.g. in an EPUB)."""
         folders = dict.fromkeys(face.path.parent for face in self.faces)
-        found = [p for folder in folders for pattern in _LICENCE_NAMES for p in sorted(folder.glob(pattern))]
+        found = [p for d in folders for pattern in _LICENCE_NAMES for p in sorted(d.glob(pattern))]
         return tuple(dict.fromkeys(found))
 
     def css(self, media: str, font_url: Callable[[FontFace], str] = lambda f: f.path.as_uri()) -> str:

@@ -38,6 +38,12 @@ BODY_STYLES = (
 TITLE_STYLES = ("Title", "Subtitle", "Author", "Date", "Abstract Title", "Abstract")
 SMALL_STYLES = ("Footnote Text", "Footnote Block Text", "Caption", "Image Caption", "Table Caption")
 CODE_STYLES = ("Source Code",)
+# Front and back matter the document adds (by HTML class) -> the Word style it is set in.
+MATTER_STYLES = {
+    "image-credit": "Image Credit",
+    "author-bio": "Author Note",
+    "disclaimer": "Disclaimer",
+}
 
 
 def _rgb(colour: str) -> RGBColor:
@@ -75,7 +81,7 @@ def _font(style: BaseStyle, family: str, size: float, colour: str | None = None)
 
 
 def _colour(style: BaseStyle, colour: str) -> None:
-    """A plain RGB colour; python-docx would drop the whole element when unsetting the theme colour."""
+    """A plain RGB colour (python-docx drops the whole element when unsetting a theme colour)."""
     style.font.color.rgb = _rgb(colour)
     element = style.element.get_or_add_rPr().find(qn("w:color"))
     for attr in ("w:themeColor", "w:themeShade", "w:themeTint"):
@@ -188,6 +194,19 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
         style.paragraph_format.first_line_indent = Pt(0)
     for name in ("Caption", "Image Caption", "Table Caption"):
         _style(doc, name).paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    # As in the CSS: credit and disclaimer small and muted, the author's note italic at text size.
+    for name in MATTER_STYLES.values():
+        style = _style(doc, name, based_on="Normal")
+        note = name == "Author Note"
+        _font(style, body, base if note else small, t["colours.text" if note else "colours.muted"])
+        style.font.italic = note
+        style.paragraph_format.first_line_indent = Pt(0)
+        style.paragraph_format.space_after = Pt(base * t["paragraph.space-after"])
+    credit, note = _style(doc, "Image Credit"), _style(doc, "Author Note")
+    credit.paragraph_format.alignment = align
+    credit.paragraph_format.space_after = Pt(base * t["layout.block-space"])
+    note.paragraph_format.space_before = Pt(base * t["layout.section-space"])
+
     code_pt = round(base * t["type.mono"], 1)
     for name in CODE_STYLES:
         _font(_style(doc, name, based_on="Normal"), mono, code_pt, t["colours.text"])

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import pandoc
-from ..theme.docx import reference_docx
+from ..theme.docx import MATTER_STYLES, reference_docx
 from . import Job, Rendered, zipped
 
 NAME = "docx"
@@ -36,6 +36,22 @@ def _meta_string(text: str) -> dict[str, Any]:
     return {"t": "MetaString", "c": text}
 
 
+def _styled_matter(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Image credit, author's note and disclaimer get Word styles of their own (custom-style)."""
+    styled = []
+    for block in blocks:
+        if block["t"] == "Div":
+            (ident, classes, pairs), content = block["c"]
+            style = next((MATTER_STYLES[c] for c in classes if c in MATTER_STYLES), None)
+            if style:
+                block = {
+                    "t": "Div",
+                    "c": [[ident, classes, [*pairs, ["custom-style", style]]], content],
+                }
+        styled.append(block)
+    return styled
+
+
 def word_ast(job: Job) -> dict[str, Any]:
     """The parsed document with metadata fit for Word's document properties.
 
@@ -49,7 +65,7 @@ def word_ast(job: Job) -> dict[str, Any]:
             fields["subject"] = _meta_string(subject)
     if "description" not in fields and meta.description:
         fields["description"] = _meta_string(meta.description)
-    return {**ast, "meta": fields}
+    return {**ast, "meta": fields, "blocks": _styled_matter(ast["blocks"])}
 
 
 def write(job: Job) -> Rendered:
