@@ -1,0 +1,82 @@
+"""Characters of a document that none of the theme's fonts (nor their named fallbacks) can draw."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+from .errors import Diagnostic
+from .source import Source
+from .theme import Theme
+
+# Format and separator characters are never drawn, so no font needs them.
+_UNDRAWN = {"Cc", "Cf", "Zl", "Zp", "Zs"}
+
+
+def missing(text: str, theme: Theme, source: Source) -> list[Diagnostic]:
+    """One warning per character of `text` that no configured font has, naming its source line."""
+    covered = coverage(theme)
+    found: dict[str, None] = {}
+    for char in text:
+        if char not in found and ord(char) not in covered and unicodedata.category(char) not in _UNDRAWN:
+            found[char] = None
+    return [
+        Diagnostic(
+            f"no configured font can draw {char!r} (U+{ord(char):04X} "
+            f"{unicodedata.name(char, 'unnamed character')}); it will print as a blank box",
+            source.path,
+            source.line_of(char),
+            "missing-glyph",
+            "warning",
+        )
+        for char in found
+    ]
+
+
+def coverage(theme: Theme) -> frozenset[int]:
+    """Every code point the theme's packaged faces and its fallback families can draw."""
+    files = [face.path for face in theme.faces]
+    for role in ("body", "heading", "mono"):
+        for family in (theme[f"fonts.{role}.family"], *theme[f"fonts.{role}.fallbacks"]):
+            files.extend(_system_files(family))
+    points: set[int] = set()
+    for path in dict.fromkeys(files):
+        points |= _cmap(path)
+    return frozenset(points)
+
+
+@functools.lru_cache(maxsize=None)
+def _cmap(path: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTCollection, TTFont, TTLibError
+
+    try:
+        if path.suffix.lower() in (".ttc", ".otc"):
+            fonts = list(TTCollection(str(path), lazy=True))
+        else:
+            fonts = [TTFont(str(path), lazy=True)]
+        return frozenset(cp for font in fonts for cp in font.getBestCmap() or {})
+    except (OSError, TTLibError, AssertionError):
+        return frozenset()
+
+
+_GENERIC = {"serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui"}
+
+
+@functools.lru_cache(maxsize=None)
+def _system_files(family: str) -> tuple[Path, ...]:
+    """The installed files of `family` (a generic name: the face fontconfig picks for it)."""
+    if shutil.which("fc-list") is None:
+        return ()
+    if family in _GENERIC:
+        command = ["fc-match", "--format=%{file}", family]
+    else:
+        command = ["fc-list", f":family={family}", "file"]
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    paths = (line.strip().rstrip(":") for line in out.splitlines())
+    return tuple(sorted(Path(p) for p in paths if p))
