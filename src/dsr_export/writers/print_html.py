@@ -30,7 +30,8 @@ def prepare(body_html: str, contents: bool = False, contents_title: str = "Conte
     for node in list(root.iter()):
         if isinstance(node.tag, str) and node.tag not in ("pre", "code", "script", "style", "wbr"):
             _break_addresses(node)
-    parts = [lhtml.tostring(child, encoding="unicode") for child in root]
+    # lxml's HTML serialiser does not know <wbr> is a void element.
+    parts = [lhtml.tostring(child, encoding="unicode").replace("<wbr></wbr>", "<wbr>") for child in root]
     lead = root.text or ""
     toc = table_of_contents(root, contents_title) if contents else ""
     return toc + escape(lead) + "".join(parts)
