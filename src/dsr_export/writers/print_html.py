@@ -16,6 +16,7 @@ _BREAK_AFTER = re.compile(r"(?<=://)|(?<=[=&])(?=.)")
 _BREAK_BEFORE = re.compile(r"(?<=[^/:])(?=[/.,\-_?#%~=&])")
 _BLOCKS = {"p", "div", "blockquote", "ul", "ol", "li", "pre", "dl", "dt", "dd", "figure", "table"}
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+BREAK = "\u200b"  # zero-width space: a line may break here, nothing is drawn
 
 
 def prepare(body_html: str, contents: bool = False, contents_title: str = "Contents") -> str:
@@ -28,10 +29,9 @@ def prepare(body_html: str, contents: bool = False, contents_title: str = "Conte
     root = lhtml.fragment_fromstring(body_html, create_parent="div")
     notes_to_calls(root)
     for node in list(root.iter()):
-        if isinstance(node.tag, str) and node.tag not in ("pre", "code", "script", "style", "wbr"):
+        if isinstance(node.tag, str) and node.tag not in ("pre", "code", "script", "style"):
             _break_addresses(node)
-    # lxml's HTML serialiser does not know <wbr> is a void element.
-    parts = [lhtml.tostring(child, encoding="unicode").replace("<wbr></wbr>", "<wbr>") for child in root]
+    parts = [lhtml.tostring(child, encoding="unicode") for child in root]
     lead = root.text or ""
     toc = table_of_contents(root, contents_title) if contents else ""
     return toc + escape(lead) + "".join(parts)
@@ -86,7 +86,7 @@ def _remove_keeping_tail(el: etree._Element) -> None:
 
 
 def _break_addresses(el: etree._Element) -> None:
-    """Wrap each address in the text of `el` in `span.address` with <wbr> break opportunities.
+    """Wrap each address in the text of `el` in a `span.address` with break opportunities.
 
     Only text is touched, never an href, so links still point at the address itself.
     """
@@ -120,7 +120,11 @@ def _wrap(text: str) -> tuple[str, list[etree._Element]]:
 
 
 def _address(address: str) -> etree._Element:
-    span = etree.Element("span", {"class": "address"})
+    """`span.address` holding `address` with a zero-width space at each break opportunity.
+
+    The spaces go into the text itself: WeasyPrint does not break a line at the boundary
+    of a <wbr> element's box, only inside a run of text.
+    """
     cuts = sorted(
         {m.start() for m in _BREAK_AFTER.finditer(address)} | {m.start() for m in _BREAK_BEFORE.finditer(address)}
     )
@@ -129,9 +133,8 @@ def _address(address: str) -> etree._Element:
         pieces.append(address[last:cut])
         last = cut
     pieces.append(address[last:])
-    span.text = pieces[0]
-    for piece in pieces[1:]:
-        etree.SubElement(span, "wbr").tail = piece
+    span = etree.Element("span", {"class": "address"})
+    span.text = BREAK.join(pieces)
     return span
 
 
