@@ -366,3 +366,13 @@ def test_print_html_moves_notes_to_their_calls_and_breaks_addresses_in_text_only
     assert 'href="https://example.org/a/b?c=d"' in out
     z = "\u200b"
     assert f'<span class="address">https://{z}example{z}.org{z}/a{z}/b{z}?c{z}={z}d</span>' in out, out
+
+
+def test_weasyprint_problems_become_warnings_on_their_line(tmp_path: Path) -> None:
+    source = tmp_path / "picture.md"
+    source.write_text("---\ntitle: Picture\nlang: en\n---\n\nText.\n\n![A remote picture](https://example.org/p.png)\n",
+                      encoding="utf-8")
+    run = dsr("build", str(source), "--to", "pdf", "--out", str(tmp_path / "out"))
+    assert run.status == 0, run.stderr
+    assert f"{source}:8: warning: PDF: Failed to load image at 'https://example.org/p.png'" in run.stderr
+    assert "refused to fetch" in run.stderr and "[weasyprint]" in run.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from datetime import datetime, timezone
 
 from lxml import html as lhtml
@@ -98,8 +99,16 @@ def write(job: Job) -> Rendered:
     text = lhtml.document_fromstring(document_html).find("body").text_content()
     missing = glyphs.missing(text, job.theme, job.doc.source)
     data, messages = render(job, document_html)
-    warnings = tuple(
-        Diagnostic(f"PDF: {m}", job.doc.source.path, None, "weasyprint", "warning")
-        for m in messages
-    )
+    warnings = tuple(_diagnostic(m, job) for m in messages)
     return Rendered(data, (*missing, *warnings))
+
+
+_QUOTED = re.compile(r"'([^']+)'")
+_EXCEPTION_NAME = re.compile(r"\b[A-Z]\w*(?:Error|Exception): ")
+
+
+def _diagnostic(message: str, job: Job) -> Diagnostic:
+    """A WeasyPrint problem as our warning, on the source line of the address it names, if any."""
+    quoted = _QUOTED.search(message)
+    line = job.doc.source.line_of(quoted[1]) if quoted else None
+    return Diagnostic(f"PDF: {_EXCEPTION_NAME.sub('', message)}", job.doc.source.path, line, "weasyprint", "warning")
