@@ -376,3 +376,11 @@ def test_weasyprint_problems_become_warnings_on_their_line(tmp_path: Path) -> No
     assert run.status == 0, run.stderr
     assert f"{source}:8: warning: PDF: Failed to load image at 'https://example.org/p.png'" in run.stderr
     assert "refused to fetch" in run.stderr and "[weasyprint]" in run.stderr
+
+
+def test_two_builds_are_identical(notes_pdf: Built, fixture_dir: Path) -> None:
+    out = fixture_dir / "again"
+    run = dsr("build", str(fixture_dir / "notes.md"), "--to", "pdf", "--out", str(out),
+              "--csl", "chicago-notes-bibliography", "--page-size", "156x234mm", "--toc")
+    assert run.status == 0, run.stderr
+    assert (out / "notes.pdf").read_bytes() == notes_pdf.pdf.read_bytes()

@@ -18,34 +18,35 @@ _UNDRAWN = {"Cc", "Cf", "Zl", "Zp", "Zs"}
 
 def missing(text: str, theme: Theme, source: Source) -> list[Diagnostic]:
     """One warning per character of `text` that no configured font has, naming its source line."""
-    covered = coverage(theme)
-    found: dict[str, None] = {}
-    for char in text:
-        if char not in found and ord(char) not in covered and unicodedata.category(char) not in _UNDRAWN:
-            found[char] = None
+    needed = {c for c in set(text) if unicodedata.category(c) not in _UNDRAWN}
+    uncovered = sorted(uncovered_by(theme, {ord(c) for c in needed}))
     return [
         Diagnostic(
-            f"no configured font can draw {char!r} (U+{ord(char):04X} "
-            f"{unicodedata.name(char, 'unnamed character')}); it will print as a blank box",
+            f"no configured font can draw {chr(point)!r} (U+{point:04X} "
+            f"{unicodedata.name(chr(point), 'unnamed character')}); it will print as a blank box",
             source.path,
-            source.line_of(char),
+            source.line_of(chr(point)),
             "missing-glyph",
             "warning",
         )
-        for char in found
+        for point in sorted(uncovered, key=lambda p: text.index(chr(p)))
     ]
 
 
-def coverage(theme: Theme) -> frozenset[int]:
-    """Every code point the theme's packaged faces and its fallback families can draw."""
-    files = [face.path for face in theme.faces]
+def uncovered_by(theme: Theme, points: set[int]) -> set[int]:
+    """The code points in `points` that neither the theme's packaged faces nor its fallbacks draw.
+
+    The packaged faces are read first and the installed fallbacks only while something is
+    left uncovered, so a document the theme's own fonts cover costs no font lookups.
+    """
+    left = set(points)
+    for path in (face.path for face in theme.faces):
+        left -= _cmap(path)
     for role in ("body", "heading", "mono"):
         for family in (theme[f"fonts.{role}.family"], *theme[f"fonts.{role}.fallbacks"]):
-            files.extend(_system_files(family))
-    points: set[int] = set()
-    for path in dict.fromkeys(files):
-        points |= _cmap(path)
-    return frozenset(points)
+            for path in _system_files(family) if left else ():
+                left -= _cmap(path)
+    return left
 
 
 @functools.lru_cache(maxsize=None)

@@ -32,9 +32,11 @@ def prepare(body_html: str, contents: bool = False, contents_title: str = "Conte
         if isinstance(node.tag, str) and node.tag not in ("pre", "code", "script", "style"):
             _break_addresses(node)
     parts = [lhtml.tostring(child, encoding="unicode") for child in root]
-    lead = root.text or ""
-    toc = table_of_contents(root, contents_title) if contents else ""
-    return toc + escape(lead) + "".join(parts)
+    if contents:
+        # The contents follow the image credit, which belongs under the title.
+        at = 1 if len(root) and root[0].get("id") == "image-credit" else 0
+        parts.insert(at, table_of_contents(root, contents_title))
+    return escape(root.text or "") + "".join(parts)
 
 
 def notes_to_calls(root: etree._Element) -> None:
