@@ -9,10 +9,10 @@ from pathlib import Path
 import pikepdf
 import pypdfium2 as pdfium
 import pytest
+from helpers import dsr
 
 from dsr_export import theme as themes
 from dsr_export.writers import print_html
-from helpers import dsr
 
 MM = 72 / 25.4
 FILLER = (
@@ -277,9 +277,13 @@ def test_no_character_leaves_the_text_block(name: str, request) -> None:
         width, height = page.get_size()
         left, bottom, right, top = _text_block(built, index, width, height)
         for char, c_left, c_bottom, c_right, c_top in _chars(page):
-            where = f"page {index + 1}: {char!r} at x {c_left:.1f}-{c_right:.1f}"
+            where = f"page {index + 1}: {char!r} at x {c_left:.1f}-{c_right:.1f}, y {c_bottom:.1f}-{c_top:.1f}"
             assert c_left >= left - tolerance and c_right <= right + tolerance, where
-            assert c_bottom >= 0 and c_top <= height, where
+            assert 0 <= c_bottom and c_top <= height, where
+            if c_top < bottom:  # below the text block only the page number
+                assert index > 0 and char.isdigit(), where
+            if c_bottom > top:  # above it only the running head
+                assert index > 0, where
 
 
 def test_page_size_and_mirrored_margins(notes_pdf: Built) -> None:

@@ -8,8 +8,8 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .config import (DEFAULT_OUT, DEFAULT_SOURCE, FORMATS, Options, parse_formats, parse_page_size,
-                     parse_pdf_variant)
+from .config import DEFAULT_OUT, DEFAULT_SOURCE, FORMATS, Options, parse_formats
+from .config import parse_page_size, parse_pdf_variant
 from .errors import EXIT_CONTENT, EXIT_OK, Diagnostic, DsrError
 
 EPILOG = """\

@@ -49,7 +49,7 @@ def uncovered_by(theme: Theme, points: set[int]) -> set[int]:
     return left
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cmap(path: Path) -> frozenset[int]:
     from fontTools.ttLib import TTCollection, TTFont, TTLibError
 
@@ -66,7 +66,7 @@ def _cmap(path: Path) -> frozenset[int]:
 _GENERIC = {"serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _system_files(family: str) -> tuple[Path, ...]:
     """The installed files of `family` (a generic name: the face fontconfig picks for it)."""
     if shutil.which("fc-list") is None:
@@ -76,7 +76,7 @@ def _system_files(family: str) -> tuple[Path, ...]:
     else:
         command = ["fc-list", f":family={family}", "file"]
     try:
-        out = subprocess.run(command, capture_output=True, text=True, timeout=30).stdout
+        out = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False).stdout
     except (OSError, subprocess.SubprocessError):
         return ()
     paths = (line.strip().rstrip(":") for line in out.splitlines())

@@ -13,7 +13,8 @@ from .. import glyphs
 from ..errors import Diagnostic
 from ..sandbox import Sandbox, for_paths
 from ..theme import Theme
-from . import Job, Rendered, html, print_html as printing
+from . import Job, Rendered, html
+from . import print_html as printing
 
 NAME = "pdf"
 SUFFIX = ".pdf"
