@@ -9,6 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import DEFAULT_OUT, DEFAULT_SOURCE, FORMATS, Options, parse_formats
+from .config import parse_page_size, parse_pdf_variant
 from .errors import EXIT_CONTENT, EXIT_OK, Diagnostic, DsrError
 
 EPILOG = """\
@@ -53,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"output folder (default: {DEFAULT_OUT}/); files are DIR/<stem>.<format>")
     build.add_argument("--theme", metavar="NAME_OR_PATH",
                        help="theme from styles/ or a .toml file (default: front matter 'theme', else default)")
+    build.add_argument("--page-size", metavar="SIZE",
+                       help="PDF page size: A4, A5, Letter, B5 or WIDTHxHEIGHTmm, e.g. 156x234mm "
+                            "(default: the theme's)")
+    build.add_argument("--crop-marks", action="store_true",
+                       help="PDF: add crop marks and 3 mm bleed for the printer")
+    build.add_argument("--pdf-variant", metavar="VARIANT",
+                       help="PDF standard to write, e.g. pdf/a-3a (default: pdf/ua-1, tagged and accessible)")
+    build.add_argument("--toc", action="store_true",
+                       help="PDF: a table of contents with page numbers after the title block")
 
     check = commands.add_parser("check", help="run the citation gate and source checks only")
     common(check)
@@ -96,6 +106,10 @@ def _run(args: argparse.Namespace) -> int:
         bibliographies=tuple(args.bibliography),
         theme=getattr(args, "theme", None),
         strict=args.strict,
+        page_size=parse_page_size(args.page_size) if getattr(args, "page_size", None) else None,
+        crop_marks=getattr(args, "crop_marks", False),
+        pdf_variant=parse_pdf_variant(args.pdf_variant) if getattr(args, "pdf_variant", None) else None,
+        contents=getattr(args, "toc", False),
     )
     if args.command == "check":
         for source in sources:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,10 @@ class Options:
     theme: str | None = None
     strict: bool = False
     build_time: int = field(default_factory=lambda: source_date_epoch() or int(time.time()))
+    page_size: str | None = None  # "A4", "Letter", "156mm 234mm"; None: the theme's
+    crop_marks: bool = False      # crop marks and 3 mm bleed on every PDF page
+    pdf_variant: str | None = None  # WeasyPrint's PDF variant; None: PDF/UA-1
+    contents: bool = False        # a table of contents with page numbers in the PDF
 
 
 def parse_formats(spec: str) -> tuple[str, ...]:
@@ -45,3 +50,28 @@ def source_date_epoch() -> int | None:
     if not value.isdigit():
         raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not '{value}'")
     return int(value)
+
+
+def parse_page_size(spec: str) -> str:
+    """`A5`, `letter`, `156x234mm`, `156mmx234mm` or `156mm 234mm` -> a theme page size."""
+    from .theme import page_size_mm
+
+    text = spec.strip()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:mm)?\s*[x\u00d7 ]\s*(\d+(?:\.\d+)?)\s*mm", text, re.IGNORECASE)
+    size = f"{match[1]}mm {match[2]}mm" if match else text
+    try:
+        page_size_mm(size)
+    except ValueError:
+        raise UsageError(f"unknown page size '{spec}'; use A4, A5, Letter, B5 or WIDTHxHEIGHTmm") from None
+    return size
+
+
+def parse_pdf_variant(name: str) -> str:
+    """A PDF variant WeasyPrint can write (`pdf/ua-1`, `pdf/a-3a`, ...); others are a usage error."""
+    from weasyprint.pdf import VARIANTS
+
+    wanted = name.strip().lower()
+    if wanted not in VARIANTS or wanted == "debug":
+        choices = ", ".join(v for v in VARIANTS if v != "debug")
+        raise UsageError(f"unknown PDF variant '{name}'; choose from {choices}")
+    return wanted

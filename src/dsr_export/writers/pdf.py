@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 from datetime import datetime, timezone
 
+from lxml import html as lhtml
+
+from .. import glyphs
 from ..errors import Diagnostic
 from ..sandbox import Sandbox, for_paths
+from ..theme import Theme
 from . import Job, Rendered, html
+from . import print_html as printing
 
 NAME = "pdf"
 SUFFIX = ".pdf"
 MEDIA_TYPE = "application/pdf"
 DEFAULT_VARIANT = "pdf/ua-1"
+BLEED_MM = 3
+# Crop marks sit in the bleed and beyond it; WeasyPrint draws them when `marks` is set.
+_CROP_MARKS = f"@page {{ marks: crop cross; bleed: {BLEED_MM}mm; }}"
+
+
+def page_theme(job: Job) -> Theme:
+    """The theme with the page size asked for on the command line, if any."""
+    if not job.options.page_size:
+        return job.theme
+    return dataclasses.replace(job.theme, tokens={**job.theme.tokens, "page.size": job.options.page_size})
 
 
 def print_html(job: Job) -> str:
@@ -23,7 +40,9 @@ def print_html(job: Job) -> str:
         f'<meta name="dcterms.modified" content="{stamp}"/>\n'
         f'<meta name="generator" content="dsr-export"/>\n'
     )
-    page = html.page(job.doc, job.theme.css("print"), html.body(job.doc), "print")
+    css = page_theme(job).css("print") + ("\n" + _CROP_MARKS if job.options.crop_marks else "")
+    body = printing.prepare(html.body(job.doc), contents=job.options.contents)
+    page = html.page(job.doc, css, body, "print")
     return page.replace("</head>", dates + "</head>", 1)
 
 
@@ -70,16 +89,27 @@ def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
             base_url=job.doc.folder.as_uri() + "/",
             url_fetcher=_fetcher(sandbox),
         )
-        data = document.write_pdf(pdf_variant=DEFAULT_VARIANT, pdf_tags=True)
+        data = document.write_pdf(pdf_variant=job.options.pdf_variant or DEFAULT_VARIANT, pdf_tags=True)
     finally:
         logger.removeHandler(collector)
     return data, collector.messages
 
 
 def write(job: Job) -> Rendered:
-    data, messages = render(job, print_html(job))
-    warnings = tuple(
-        Diagnostic(f"PDF: {m}", job.doc.source.path, None, "weasyprint", "warning")
-        for m in messages
-    )
-    return Rendered(data, warnings)
+    document_html = print_html(job)
+    text = lhtml.document_fromstring(document_html).find("body").text_content()
+    missing = glyphs.missing(text, job.theme, job.doc.source)
+    data, messages = render(job, document_html)
+    warnings = tuple(_diagnostic(m, job) for m in messages)
+    return Rendered(data, (*missing, *warnings))
+
+
+_QUOTED = re.compile(r"'([^']+)'")
+_EXCEPTION_NAME = re.compile(r"\b[A-Z]\w*(?:Error|Exception): ")
+
+
+def _diagnostic(message: str, job: Job) -> Diagnostic:
+    """A WeasyPrint problem as our warning, on the source line of the address it names, if any."""
+    quoted = _QUOTED.search(message)
+    line = job.doc.source.line_of(quoted[1]) if quoted else None
+    return Diagnostic(f"PDF: {_EXCEPTION_NAME.sub('', message)}", job.doc.source.path, line, "weasyprint", "warning")
