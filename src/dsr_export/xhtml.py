@@ -14,6 +14,7 @@ SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
 EPUB = "http://www.idpf.org/2007/ops"
 XML = "http://www.w3.org/XML/1998/namespace"
+XMLNS = "http://www.w3.org/2000/xmlns/"
 
 _PREFIXED = {"epub": EPUB, "xml": XML, "xlink": XLINK}
 _NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
@@ -61,7 +62,8 @@ def _copy(src: ET.Element, parent: etree._Element) -> None:
 def _attribute(name: str) -> str | None:
     """An attribute name valid in XML, with epub:/xml:/xlink: prefixes mapped to namespaces."""
     if name.startswith("{"):
-        return name
+        # Namespace declarations (xmlns on <math>, <svg>) are made by the serialiser, never copied.
+        return None if name.startswith(f"{{{XMLNS}}}") else name
     prefix, sep, local = name.partition(":")
     if sep:
         ns = _PREFIXED.get(prefix.lower())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .. import pandoc
 from ..theme.docx import reference_docx
+from ..transforms.titleblock import with_affiliations
 from . import Job, Rendered, zipped
 
 NAME = "docx"
@@ -21,7 +22,7 @@ def write(job: Job) -> Rendered:
         ref_path = Path(tmp) / "reference.docx"
         ref_path.write_bytes(reference)
         data = pandoc.ast_to(
-            doc.ast,
+            with_affiliations(doc.ast, doc.meta),
             "docx",
             ["--reference-doc", str(ref_path), "--output", "-"],
             cwd=doc.folder,

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from ..errors import Diagnostic
 from ..sandbox import Sandbox, for_paths
+from ..transforms.math import print_math
 from . import Job, Rendered, html
 
 NAME = "pdf"
@@ -23,7 +24,8 @@ def print_html(job: Job) -> str:
         f'<meta name="dcterms.modified" content="{stamp}"/>\n'
         f'<meta name="generator" content="dsr-export"/>\n'
     )
-    page = html.page(job.doc, job.theme.css("print"), html.body(job.doc), "print")
+    body = print_math(html.body(job.doc))  # formulas drawn as SVG: WeasyPrint cannot lay out MathML
+    page = html.page(job.doc, job.theme.css("print"), body, "print")
     return page.replace("</head>", dates + "</head>", 1)
 
 
