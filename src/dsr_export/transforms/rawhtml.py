@@ -32,10 +32,12 @@ def apply(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
             elements[:] = _rewrite(elements)
     for node in _raw_html(tree["blocks"]):
         markup = node["c"][1].strip()
-        if markup not in warned:
-            warned.add(markup)
+        tag = _TAG.match(markup)
+        shown = f"<{tag.group(2).lower()}>" if tag else markup[:60]
+        if shown not in warned:
+            warned.add(shown)
             found.append(Diagnostic(
-                f"raw HTML {markup[:60]} is kept in HTML, EPUB and PDF but left out of DOCX",
+                f"raw HTML {shown} is kept in HTML, EPUB and PDF but left out of DOCX",
                 source.path, source.line_of(markup), "raw-html", "warning"))
     return found
 
