@@ -97,6 +97,9 @@ def test_epub_cross_references_are_numbered_links(built):
     assert 'href="#eq:tide" class="cross-ref">Equation\u00a01</a>' in chapters
     assert 'class="cross-ref">(1)</a>' in chapters
     assert '<figure id="fig:record">' in chapters and "Figure\u00a01: A tidal record" in chapters
+    assert 'href="#tab:constituents" class="cross-ref">Table\u00a01</a>' in chapters
+    assert "<caption>Table\u00a01: Constituents fitted by default.</caption>" in chapters
+    assert 'Section <a href="#sec:method" class="cross-ref">2</a>' in chapters
     assert "EPUB/record.png" in epub_names(built["epub"])
 
 
@@ -160,6 +163,18 @@ def test_pdf_math_is_drawn_as_vector_graphics(built):
     assert curves > 100
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # ziamath reads its font via a deprecated API
+def test_print_math_falls_back_to_tex_it_cannot_draw():
+    from dsr_export.transforms.math import print_math
+
+    good = '<math display="inline"><semantics><mi>x</mi><annotation encoding="application/x-tex">x^2</annotation></semantics></math>'
+    bad = good.replace("x^2", "\\frac{a")
+    drawn = print_math(f"<p>{good} and {bad}</p>")
+    assert drawn.count('<img class="math" role="math" alt="x^2"') == 1
+    assert 'src="data:image/svg+xml;base64,' in drawn and "<math" not in drawn
+    assert '<code class="math-fallback">\\frac{a</code>' in drawn
+
+
 # --- DOCX ----------------------------------------------------------------------
 
 
@@ -173,7 +188,7 @@ def test_docx_title_block_raw_html_and_math(built):
     assert any(r.text == "nd" and r.font.superscript for r in runs)
     assert any("underlined" in r.text and r.font.underline for r in runs)
     assert "long\nand noisy" in text  # <br> became a line break
-    assert "Figure 1 shows" in text and "\\autoref" not in text
+    assert "Figure 1 shows" in text and "Table 1 lists" in text and "\\autoref" not in text
     with zipfile.ZipFile(built["docx"]) as z:
         body = z.read("word/document.xml").decode()
     assert body.count("<m:oMath>") >= 3  # Word's own equations

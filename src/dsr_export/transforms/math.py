@@ -21,23 +21,29 @@ _SIZE = 20.0
 
 
 def check(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
-    """A warning, with its line, for every formula pandoc cannot turn into MathML."""
-    formulas = list(dict.fromkeys(n["c"][1] for n in A.walk(tree["blocks"]) if n["t"] == "Math"))
+    """A warning, with its line, for every formula pandoc cannot turn into MathML or that
+    cannot be drawn for print."""
+    formulas = list(dict.fromkeys(
+        (n["c"][1], n["c"][0]["t"] == "DisplayMath") for n in A.walk(tree["blocks"]) if n["t"] == "Math"))
     if not formulas:
         return []
     probe = {
         "pandoc-api-version": tree["pandoc-api-version"],
         "meta": {},
-        "blocks": [{"t": "Para", "c": [{"t": "Math", "c": [{"t": "InlineMath"}, tex]}]} for tex in formulas],
+        "blocks": [{"t": "Para", "c": [{"t": "Math", "c": [{"t": "InlineMath"}, tex]}]} for tex, _ in formulas],
     }
     out = pandoc.ast_to(probe, "html5", ["--mathml", "--wrap=none"], cwd=source.folder, source=source.path)
     paragraphs = out.decode("utf-8").split("</p>")
     found = []
-    for tex, para in zip(formulas, paragraphs):
+    for (tex, display), para in zip(formulas, paragraphs):
         if "<math" not in para:
-            found.append(Diagnostic(
-                f"TeX math '{tex.strip()[:60]}' cannot be converted to MathML; it is shown as written",
-                source.path, source.line_of(tex.strip()), "math", "warning"))
+            problem = "cannot be converted to MathML; it is shown as written"
+        elif math_to_svg(tex, display) is None:  # cached: the PDF writer reuses the drawing
+            problem = "cannot be drawn for print; the PDF shows it as written"
+        else:
+            continue
+        found.append(Diagnostic(f"TeX math '{tex.strip()[:60]}' {problem}",
+                                source.path, source.line_of(tex.strip()), "math", "warning"))
     return found
 
 
