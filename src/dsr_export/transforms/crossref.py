@@ -93,7 +93,7 @@ def _number(blocks: list[Node]) -> dict[str, Target]:
                 number = ".".join(str(n) for n in sections[:level] if n) or A.stringify(inlines)
                 targets.setdefault(label, Target("Section", number))
         elif kind in ("Figure", "Table"):
-            caption = node["c"][1][1] if kind == "Figure" else node["c"][1][1]
+            caption = node["c"][1][1]  # Figure and Table both carry [attr, [short, blocks], ...]
             label = ""
             for block in caption:
                 if block["t"] in ("Plain", "Para"):
@@ -134,5 +134,6 @@ def _wrap_equations(blocks: list[Node], targets: dict[str, Target]) -> None:
         for i, node in enumerate(elements):
             if node["t"] == "Math" and "labelled" in node:
                 label = node.pop("labelled")
-                number = {"t": "Span", "c": [["", ["equation-number"], []], [{"t": "Str", "c": f"({targets[label].number})"}]]}
+                text = {"t": "Str", "c": f"({targets[label].number})"}
+                number = {"t": "Span", "c": [["", ["equation-number"], []], [text]]}
                 elements[i] = {"t": "Span", "c": [[label, ["equation"], []], [node, {"t": "Space"}, number]]}

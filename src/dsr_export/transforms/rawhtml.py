@@ -53,7 +53,8 @@ def _rewrite(elements: list[Node]) -> list[Node]:
     out: list[Node] = []
     open_at: list[tuple[str, int, str]] = []  # (tag, index in out, attributes)
     for element in elements:
-        raw = element["c"][1].strip() if element["t"] in ("RawInline", "RawBlock") and element["c"][0] == "html" else None
+        is_html = element["t"] in ("RawInline", "RawBlock") and element["c"][0] == "html"
+        raw = element["c"][1].strip() if is_html else None
         if raw is None:
             out.append(element)
             continue
