@@ -66,7 +66,8 @@ def test_epub_title_page_has_authors_affiliations_and_orcid(built):
     for name in AUTHORS + AFFILIATIONS:
         assert name in text
     assert page.xpath("//x:a[@class='orcid']/@href", namespaces=XHTML_NS) == [ORCID]
-    assert "corresponding author" not in text  # the name's footnote is not part of the name
+    # the name's footnote is not part of the name, but is shown as a note on the title block
+    assert "Ada Lindqvist1,2,* ORCID" in text and "* corresponding author" in text
 
 
 def test_epub_metadata_from_journal_front_matter(built):
@@ -184,7 +185,7 @@ def test_print_math_falls_back_to_tex_it_cannot_draw():
 def test_docx_title_block_raw_html_and_math(built):
     document = docx.Document(str(built["docx"]))
     text = "\n".join(p.text for p in document.paragraphs).replace("\u00a0", " ")
-    for name in AUTHORS + AFFILIATIONS + [ORCID]:
+    for name in AUTHORS + AFFILIATIONS + [ORCID, "corresponding author"]:
         assert name in text, name
     assert "Affiliation" in {p.style.name for p in document.paragraphs}
     runs = [r for p in document.paragraphs for r in p.runs]
@@ -267,13 +268,14 @@ def test_cito_key_without_entry_names_the_bare_key(tmp_path):
     assert run.stderr.count("[unresolved-citation]") == 1
 
 
-def test_check_reports_missing_fragment_unconvertible_math_and_raw_html(tmp_path):
-    path = _source(tmp_path, "title: T", "See [the method](#nowhere).\n\nBroken $\\frac{a$ math.\n\nA <font>tag</font>.")
+def test_check_reports_missing_fragment_unconvertible_math_raw_html_and_latex(tmp_path):
+    path = _source(tmp_path, "title: T", "See [the method](#nowhere).\n\nBroken $\\frac{a$ math.\n\nA <font>tag</font>.\n\n\\newpage")
     run = dsr("check", str(path))
     assert run.status == 0, run.stderr
     assert "paper.md:5: warning: link to '#nowhere'" in run.stderr
     assert "paper.md:7: warning: TeX math '\\frac{a' cannot be converted" in run.stderr
     assert "paper.md:9: warning: raw HTML <font>" in run.stderr
+    assert "paper.md:11: warning: raw LaTeX \\newpage is left out of every format" in run.stderr
     assert dsr("check", str(path), "--strict").status == 1
 
 

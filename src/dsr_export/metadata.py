@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from .ast import stringify
+from .ast import stringify, walk
 
 DEFAULT_LANG = "en"
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
@@ -24,6 +24,7 @@ class Author:
     affiliations: tuple[str, ...] = ()
     orcid: str = ""
     email: str = ""
+    note: str = ""  # a footnote on the name, e.g. "corresponding author"
 
 
 @dataclass(frozen=True)
@@ -147,9 +148,16 @@ def _author(value: Any, institutes: dict[str, str]) -> Author | None:
             affiliations=_affiliations(where, institutes),
             orcid=_orcid(details.get("orcid", "")),
             email=_plain(details.get("email", "")),
+            note=_notes(fields.get("name") if "name" in fields else None),
         )
     name = _plain(value)
     return Author(name=name) if name else None
+
+
+def _notes(value: Any) -> str:
+    """The text of footnotes written on a name (`Ada Lindqvist^[corresponding author]`)."""
+    notes = [n for n in walk(value) if n["t"] == "Note"] if value is not None else []
+    return "; ".join(" ".join(stringify(n["c"]).split()) for n in notes)
 
 
 def iso_date(text: str) -> str:

@@ -44,7 +44,21 @@ def apply(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
                 elements[i] = {"t": "Str", "c": "??"}
                 continue
             elements[i] = _link(label, _text(command, target))
-    return found
+    return found + _leftover_tex(source, tree)
+
+
+def _leftover_tex(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
+    """Raw LaTeX that is not a cross-reference shows only in LaTeX output, which we never make."""
+    seen: dict[str, Diagnostic] = {}
+    for node in A.walk(tree["blocks"]):
+        if node["t"] in ("RawInline", "RawBlock") and node["c"][0] in ("tex", "latex"):
+            text = node["c"][1].strip()
+            command = re.match(r"\\[A-Za-z@]+\*?", text)
+            name = command.group(0) if command else text[:40]
+            if name not in seen:
+                seen[name] = Diagnostic(f"raw LaTeX {name} is left out of every format",
+                                        source.path, source.line_of(text), "raw-latex", "warning")
+    return list(seen.values())
 
 
 def _is_tex(node: Node) -> bool:

@@ -17,24 +17,30 @@ def affiliation_blocks(meta: Metadata) -> list[Node]:
     numbers = {name: i for i, name in enumerate(meta.affiliations, start=1)}
     blocks: list[Node] = []
     for author in meta.authors:
-        if not (author.affiliations or author.orcid):
+        if not (author.affiliations or author.orcid or author.note):
             continue
         inlines = A.text_inlines(author.name)
-        if author.affiliations:
-            marks = ",".join(str(numbers[a]) for a in author.affiliations)
-            inlines.append({"t": "Superscript", "c": [{"t": "Str", "c": marks}]})
+        marks = [str(numbers[a]) for a in author.affiliations] + (["*"] if author.note else [])
+        if marks:
+            inlines.append({"t": "Superscript", "c": [{"t": "Str", "c": ",".join(marks)}]})
         if author.orcid:
             url = ORCID_URL + author.orcid
             inlines += [{"t": "Space"}, {"t": "Str", "c": "ORCID"}, {"t": "Space"},
                         {"t": "Link", "c": [["", ["orcid"], []], [{"t": "Str", "c": url}], [url, ""]]}]
         blocks.append(_styled(inlines))
     for name, number in numbers.items():
-        blocks.append(_styled([{"t": "Superscript", "c": [{"t": "Str", "c": str(number)}]}, *A.text_inlines(name)]))
+        blocks.append(_styled([_mark(str(number)), *A.text_inlines(name)]))
+    for note in dict.fromkeys(a.note for a in meta.authors if a.note):
+        blocks.append(_styled([_mark("*"), *A.text_inlines(note)]))
     return blocks
 
 
+def _mark(text: str) -> Node:
+    return {"t": "Superscript", "c": [{"t": "Str", "c": text}]}
+
+
 def _styled(inlines: list[Node]) -> Node:
-    # "Affiliation" is a paragraph style of pandoc's reference document family (custom-style).
+    # pandoc makes the paragraph style "Affiliation" (based on Normal) unless the reference document has it.
     return {"t": "Div", "c": [["", [], [["custom-style", "Affiliation"]]], [A.para(inlines)]]}
 
 

@@ -47,6 +47,8 @@ def title_block(doc: Document) -> str:
         lines.append(f'<p class="author">{_author_line(author, numbers)}</p>')
     for name, number in numbers.items():
         lines.append(f'<p class="affiliation"><sup>{number}</sup>\u2009{escape(name)}</p>')
+    for note in dict.fromkeys(a.note for a in m.authors if a.note):
+        lines.append(f'<p class="affiliation author-note"><sup>*</sup>\u2009{escape(note)}</p>')
     if m.publisher:
         lines.append(f'<p class="publisher">{escape(m.publisher)}</p>')
     if m.date:
@@ -57,8 +59,9 @@ def title_block(doc: Document) -> str:
 def _author_line(author: Author, numbers: dict[str, int]) -> str:
     """A name with its affiliation numbers and ORCID iD as a link."""
     line = escape(author.name)
-    if author.affiliations:
-        line += "<sup>" + ",".join(str(numbers[a]) for a in author.affiliations) + "</sup>"
+    marks = [str(numbers[a]) for a in author.affiliations] + (["*"] if author.note else [])
+    if marks:
+        line += "<sup>" + ",".join(marks) + "</sup>"
     if author.orcid:
         url = f"https://orcid.org/{author.orcid}"
         line += f' <a class="orcid" href="{url}" title="ORCID iD">ORCID {escape(url)}</a>'
