@@ -46,7 +46,7 @@ def _chapters(epub: Path) -> str:
 
 
 def test_unknown_label_is_a_warning_with_its_line(built):
-    assert "paper.md:41: warning: cross-reference to unknown label 'fig:missing'" in built["stderr"]
+    assert "paper.md:45: warning: cross-reference to unknown label 'fig:missing'" in built["stderr"]
     # every raw HTML tag of the paper was mapped to pandoc elements except the obsolete <font>
     assert built["stderr"].count("[raw-html]") == 1
     assert "paper.md:24: warning: raw HTML <font> is kept in HTML, EPUB and PDF" in built["stderr"]
@@ -83,8 +83,8 @@ def test_epub_math_is_mathml(built):
     chapters = _chapters(built["epub"])
     tree = etree.fromstring(f"<all>{re.sub(r'<[?!][^>]*>', '', chapters)}</all>".encode())
     maths = tree.findall(f".//{{{MATHML}}}math")
-    assert len(maths) == 3
-    assert [m.get("display") for m in maths].count("block") == 1
+    assert len(maths) == 4
+    assert [m.get("display") for m in maths].count("block") == 2  # $$...$$ and \begin{equation}
     assert "<mo>∑</mo>" in chapters
     visible = re.sub(r"<annotation[^>]*>.*?</annotation>", "", chapters, flags=re.S)
     assert "\\sum" not in visible and "\\label" not in visible and "\\autoref" not in visible
@@ -96,7 +96,7 @@ def test_epub_cross_references_are_numbered_links(built):
     chapters = _chapters(built["epub"])
     assert 'href="#fig:record" class="cross-ref">Figure\u00a01</a>' in chapters
     assert 'href="#eq:tide" class="cross-ref">Equation\u00a01</a>' in chapters
-    assert 'class="cross-ref">(1)</a>' in chapters
+    assert 'class="cross-ref">(1)</a>' in chapters and 'href="#eq:residual" class="cross-ref">(2)</a>' in chapters
     assert '<figure id="fig:record">' in chapters and "Figure\u00a01: A tidal record" in chapters
     assert 'href="#tab:constituents" class="cross-ref">Table\u00a01</a>' in chapters
     assert "<caption>Table\u00a01: Constituents fitted by default.</caption>" in chapters
@@ -155,6 +155,7 @@ def test_pdf_math_is_drawn_as_vector_graphics(built):
     text = pdf_text(built["pdf"])
     assert "\\sum" not in text and "h_0" not in text and "\\label" not in text
     assert "Figure 1 shows" in text and "as Equation 1 states" in text and "Equation (1) is fitted" in text
+    assert "the residual (2);" in text and "\\begin" not in text
     with pikepdf.open(built["pdf"]) as pdf:
         curves = sum(
             1 for page in pdf.pages for _, op in pikepdf.parse_content_stream(page) if str(op) == "c"

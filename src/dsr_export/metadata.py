@@ -148,7 +148,7 @@ def _author(value: Any, institutes: dict[str, str]) -> Author | None:
             affiliations=_affiliations(where, institutes),
             orcid=_orcid(details.get("orcid", "")),
             email=_plain(details.get("email", "")),
-            note=_notes(fields.get("name") if "name" in fields else None),
+            note=_notes(fields.get("name") if "name" in fields else None) or _correspondence(details),
         )
     name = _plain(value)
     return Author(name=name) if name else None
@@ -158,6 +158,14 @@ def _notes(value: Any) -> str:
     """The text of footnotes written on a name (`Ada Lindqvist^[corresponding author]`)."""
     notes = [n for n in walk(value) if n["t"] == "Note"] if value is not None else []
     return "; ".join(" ".join(stringify(n["c"]).split()) for n in notes)
+
+
+def _correspondence(details: dict[str, Any]) -> str:
+    """Pandoc Scholar's `correspondence: yes` as a note naming the e-mail address."""
+    if _plain(details.get("correspondence", "")).lower() not in ("yes", "true"):
+        return ""
+    email = _plain(details.get("email", ""))
+    return f"corresponding author: {email}" if email else "corresponding author"
 
 
 def iso_date(text: str) -> str:

@@ -18,6 +18,7 @@ def apply(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
     """Every transform, in order; returns their warnings. Runs after the gate, before any writer."""
     found: list[Diagnostic] = []
     found += rawhtml.apply(source, tree)
+    math.environments(tree)  # before cross-references, so a \label in an equation is numbered
     found += crossref.apply(source, tree)
     found += urls.apply(source, tree)
     found += math.check(source, tree)

@@ -20,6 +20,33 @@ _DISPLAY = re.compile(r'^<math\b[^>]*display="block"')
 _SIZE = 20.0
 
 
+_ENVIRONMENT = re.compile(
+    r"^\\begin\{(equation|align|gather|multline|eqnarray|displaymath|flalign|alignat)(\*?)\}(.*)"
+    r"\\end\{\1\2\}$", re.S)
+# Multi-line environments become their inline-math counterparts inside display math.
+_INNER = {"align": "aligned", "flalign": "aligned", "eqnarray": "aligned", "gather": "gathered",
+          "multline": "gathered", "alignat": "aligned"}
+
+
+def environments(tree: dict[str, Any]) -> None:
+    """LaTeX math environments written as raw TeX (\\begin{equation}...) become display math,
+    which pandoc converts to MathML; raw TeX would vanish from every format."""
+    for node in A.walk(tree["blocks"]):
+        if node["t"] not in ("RawInline", "RawBlock") or node["c"][0] not in ("tex", "latex"):
+            continue
+        match = _ENVIRONMENT.match(node["c"][1].strip())
+        if not match:
+            continue
+        name, _, body = match.groups()
+        if name in _INNER:
+            body = f"\\begin{{{_INNER[name]}}}{body}\\end{{{_INNER[name]}}}"
+        math = {"t": "Math", "c": [{"t": "DisplayMath"}, body]}
+        if node["t"] == "RawBlock":
+            node["t"], node["c"] = "Para", [math]
+        else:
+            node["t"], node["c"] = math["t"], math["c"]
+
+
 def check(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
     """A warning, with its line, for every formula pandoc cannot turn into MathML or that
     cannot be drawn for print."""
