@@ -141,7 +141,11 @@ def _prefix_caption(caption: list[Node], text: str) -> None:
 
 
 def _wrap_equations(blocks: list[Node], targets: dict[str, Target]) -> None:
-    """A labelled display equation becomes a Span with the label as id and its number after it."""
+    """A labelled display equation becomes a Span with the label as id, centred, its number at the right.
+
+    The layout is written on the elements themselves (a flex row between two equal spacers) so
+    that HTML, EPUB and print agree whatever the theme; Word ignores it and shows "formula (1)".
+    """
     from . import element_lists
 
     for elements in list(element_lists(blocks)):
@@ -149,5 +153,10 @@ def _wrap_equations(blocks: list[Node], targets: dict[str, Target]) -> None:
             if node["t"] == "Math" and "labelled" in node:
                 label = node.pop("labelled")
                 text = {"t": "Str", "c": f"({targets[label].number})"}
-                number = {"t": "Span", "c": [["", ["equation-number"], []], [text]]}
-                elements[i] = {"t": "Span", "c": [[label, ["equation"], []], [node, {"t": "Space"}, number]]}
+                spacer = {"t": "Span", "c": [["", [], [["style", "flex:1"]]], []]}
+                number = {"t": "Span", "c": [["", ["equation-number"], [["style", _NUMBER_STYLE]]], [text]]}
+                row = [["style", "display:flex;align-items:center"]]
+                elements[i] = {"t": "Span", "c": [[label, ["equation"], row], [spacer, node, number]]}
+
+
+_NUMBER_STYLE = "flex:1;text-align:right"

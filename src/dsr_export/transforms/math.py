@@ -90,17 +90,7 @@ def print_math(body_html: str) -> str:
 
     Formulas that cannot be drawn keep pandoc's MathML with the TeX shown beside it in code type.
     """
-    return _NUMBERED.sub(_numbered, _MATH.sub(_replace, body_html))
-
-
-# A labelled display equation and its number (see crossref): set on one line, number at the right.
-_NUMBERED = re.compile(r'(<img class="math display"[^>]*/>)\s*(<span class="equation-number">[^<]*</span>)')
-
-
-def _numbered(match: re.Match[str]) -> str:
-    image = match.group(1).replace("display:block;margin:0.6em auto", "margin:0 auto")
-    return (f'<span class="numbered-equation" style="display:flex;align-items:center;margin:0.6em 0">'
-            f"{image}{match.group(2)}</span>")
+    return _MATH.sub(_replace, body_html)
 
 
 def _replace(match: re.Match[str]) -> str:
