@@ -266,6 +266,15 @@ def test_cito_key_without_entry_names_the_bare_key(tmp_path):
     assert run.stderr.count("[unresolved-citation]") == 1
 
 
+def test_key_that_itself_has_a_cito_prefix_is_left_alone(tmp_path):
+    (tmp_path / "refs.yaml").write_text(
+        "references:\n  - id: data:tides2020\n    type: dataset\n    title: Tide gauges\n"
+        "    issued: {date-parts: [[2020]]}\n", encoding="utf-8")
+    path = _source(tmp_path, "title: T\nbibliography: refs.yaml", "Gauges [@data:tides2020].")
+    run = dsr("check", str(path))
+    assert run.status == 0 and "1 reference" in run.stdout, run.stdout + run.stderr
+
+
 def test_check_reports_missing_fragment_unconvertible_math_raw_html_and_latex(tmp_path):
     path = _source(tmp_path, "title: T", "See [the method](#nowhere).\n\nBroken $\\frac{a$ math.\n\nA <font>tag</font>.\n\n\\newpage")
     run = dsr("check", str(path))
