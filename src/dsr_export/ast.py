@@ -47,7 +47,7 @@ def stringify(node: Any) -> str:
     if kind == "Cite":
         return stringify(content[1])
     if kind in ("Para", "Plain", "Header"):
-        text = stringify(content[-1])
+        text = stringify(content[-1] if kind == "Header" else content)  # a Para's content is its inlines
         return text + ("\n" if kind != "Plain" else "")
     if kind == "MetaMap":
         return " ".join(stringify(v) for v in content.values())

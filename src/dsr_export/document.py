@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ast as A
-from . import gate, pandoc, source as src
+from . import gate, pandoc, source as src, transforms
 from .citations import DEFAULT_STYLE, Reference, Style, load_bibliographies, resolve_style
 from .config import Options
 from .errors import Diagnostic, DsrError, GateError
@@ -45,7 +45,7 @@ def parse(path: Path, options: Options) -> Document:
     style_base = Path.cwd() if options.csl else source.folder
     style = resolve_style(style_spec, style_base, origin=source.path)
 
-    args = ["--citeproc", "--csl", str(style.path)]
+    args = ["--lua-filter", str(transforms.CITO_FILTER), "--citeproc", "--csl", str(style.path)]
     for bib in bibs:
         args += ["--bibliography", str(bib)]
     if "link-citations" not in fm:
@@ -63,6 +63,10 @@ def parse(path: Path, options: Options) -> Document:
     meta = from_pandoc(tree["meta"], fallback_title=source.path.stem)
     _add_front_and_back_matter(tree)
     _normalise_meta(tree, meta)
+    rewritten = transforms.apply(source, tree)
+    if options.strict and rewritten:
+        raise GateError(rewritten)
+    warnings += rewritten
     return Document(source, meta, tree, style, bibs, refs, tuple(warnings))
 
 

@@ -14,10 +14,18 @@ SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
 EPUB = "http://www.idpf.org/2007/ops"
 XML = "http://www.w3.org/XML/1998/namespace"
+XMLNS = "http://www.w3.org/2000/xmlns/"
 
 _PREFIXED = {"epub": EPUB, "xml": XML, "xlink": XLINK}
 _NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
 _ROOTS = {MATHML: "math", SVG: "svg"}
+# Elements HTML5 made obsolete, which authors still write in Markdown (<font>, <center>): EPUB
+# readers reject them, so each becomes a <span> (or <div>) keeping only its global attributes.
+_OBSOLETE = {
+    "acronym": "abbr", "basefont": "span", "big": "span", "blink": "span", "center": "div", "font": "span",
+    "marquee": "span", "nobr": "span", "spacer": "span", "strike": "s", "tt": "code",
+}
+_GLOBAL = {"id", "class", "style", "lang", "title", "dir"}
 
 
 def q(tag: str, ns: str = XHTML) -> str:
@@ -46,11 +54,12 @@ def _copy(src: ET.Element, parent: etree._Element) -> None:
             parent.text = (parent.text or "") + (src.tail or "")
         return
     ns, _, local = tag[1:].partition("}") if tag.startswith("{") else (XHTML, "", tag)
+    obsolete = ns == XHTML and local in _OBSOLETE
     nsmap = {None: ns} if ns in _ROOTS and _ROOTS[ns] == local else None
-    el = etree.SubElement(parent, q(local, ns), nsmap=nsmap)
+    el = etree.SubElement(parent, q(_OBSOLETE[local] if obsolete else local, ns), nsmap=nsmap)
     for name, value in src.attrib.items():
         key = _attribute(name)
-        if key:
+        if key and (not obsolete or key in _GLOBAL):
             el.set(key, value)
     el.text = src.text
     el.tail = src.tail
@@ -61,7 +70,8 @@ def _copy(src: ET.Element, parent: etree._Element) -> None:
 def _attribute(name: str) -> str | None:
     """An attribute name valid in XML, with epub:/xml:/xlink: prefixes mapped to namespaces."""
     if name.startswith("{"):
-        return name
+        # Namespace declarations (xmlns on <math>, <svg>) are made by the serialiser, never copied.
+        return None if name.startswith(f"{{{XMLNS}}}") else name
     prefix, sep, local = name.partition(":")
     if sep:
         ns = _PREFIXED.get(prefix.lower())

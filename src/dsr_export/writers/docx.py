@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import pandoc
 from ..theme.docx import MATTER_STYLES, reference_docx
+from ..transforms.titleblock import with_affiliations
 from . import Job, Rendered, zipped
 
 NAME = "docx"
@@ -75,7 +76,7 @@ def write(job: Job) -> Rendered:
         ref_path = Path(tmp) / "reference.docx"
         ref_path.write_bytes(reference)
         data = pandoc.ast_to(
-            word_ast(job),
+            with_affiliations(word_ast(job), doc.meta),
             "docx",
             ["--reference-doc", str(ref_path), "--output", "-"],
             cwd=doc.folder,

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+import mimetypes
+import posixpath
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from ebooklib import epub
 from lxml import etree
 
 from .. import xhtml
+from ..gate import is_remote, local_path
 from ..xhtml import EPUB, q
 from . import Job, Rendered, html, zipped
 
@@ -161,14 +166,17 @@ def build_book(job: Job) -> epub.EpubBook:
     book.set_language(meta.lang)
     for i, author in enumerate(meta.authors, start=1):
         book.add_author(author.name, role="aut", uid=f"creator-{i}")
+        if author.orcid:  # the creator's ORCID iD, as a URL refining the creator
+            book.add_metadata(None, "meta", f"https://orcid.org/{author.orcid}",
+                              {"refines": f"#creator-{i}", "property": "dcterms:identifier"})
     if meta.publisher:
         book.add_metadata("DC", "publisher", meta.publisher)
     if meta.description:
         book.add_metadata("DC", "description", meta.description)
     if meta.rights:
         book.add_metadata("DC", "rights", meta.rights)
-    if _ISO_DATE.match(meta.date):
-        book.add_metadata("DC", "date", meta.date)
+    if meta.iso_date:  # dates as people write them ("18. December 2020") read as ISO
+        book.add_metadata("DC", "date", meta.iso_date)
     for keyword in meta.keywords:
         book.add_metadata("DC", "subject", keyword)
 
@@ -191,6 +199,7 @@ def build_book(job: Job) -> epub.EpubBook:
         if b"<svg" in data:
             item.properties.append("svg")
         items.append(item)
+    _add_images(book, chapters, doc.folder)
     nav = _Prebuilt(_nav(job, chapters, title.file_name), uid="nav", file_name="nav.xhtml", title="Contents")
     nav.properties.append("nav")
     for item in (*items, nav):
@@ -199,6 +208,23 @@ def build_book(job: Job) -> epub.EpubBook:
     book.add_item(epub.EpubNcx())
     book.spine = [*items]
     return book
+
+
+def _add_images(book: epub.EpubBook, chapters: list[Chapter], folder: Path) -> None:
+    """Package every local image the chapters show, under the path they refer to it by."""
+    added: set[str] = set()
+    for chapter in chapters:
+        for element in chapter.elements:
+            for img in element.iter(q("img")):
+                src = img.get("src", "")
+                path = local_path(src, folder) if src and not is_remote(src) else None
+                name = posixpath.normpath(unquote(urlsplit(src).path)) if path else ""
+                if path is None or not path.is_file() or name in added or name.startswith(".."):
+                    continue
+                added.add(name)
+                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                book.add_item(epub.EpubItem(uid=f"img-{len(added)}", file_name=name, media_type=kind,
+                                            content=path.read_bytes()))
 
 
 def write(job: Job) -> Rendered:

@@ -12,6 +12,7 @@ from lxml import html as lhtml
 from .. import pandoc
 from ..document import Document
 from ..gate import is_remote, local_path
+from ..metadata import Author
 from ..theme import FontFace
 from . import Job, Rendered
 
@@ -41,13 +42,30 @@ def title_block(doc: Document) -> str:
     lines = [f'<h1 class="title">{escape(m.title)}</h1>']
     if m.subtitle:
         lines.append(f'<p class="subtitle">{escape(m.subtitle)}</p>')
+    numbers = {name: i for i, name in enumerate(m.affiliations, start=1)}
     for author in m.authors:
-        lines.append(f'<p class="author">{escape(author.name)}</p>')
+        lines.append(f'<p class="author">{_author_line(author, numbers)}</p>')
+    for name, number in numbers.items():
+        lines.append(f'<p class="affiliation"><sup>{number}</sup>\u2009{escape(name)}</p>')
+    for note in dict.fromkeys(a.note for a in m.authors if a.note):
+        lines.append(f'<p class="affiliation author-note"><sup>*</sup>\u2009{escape(note)}</p>')
     if m.publisher:
         lines.append(f'<p class="publisher">{escape(m.publisher)}</p>')
     if m.date:
         lines.append(f'<p class="date">{escape(m.date)}</p>')
     return '<header id="title-block-header" class="title-block">\n' + "\n".join(lines) + "\n</header>"
+
+
+def _author_line(author: Author, numbers: dict[str, int]) -> str:
+    """A name with its affiliation numbers and ORCID iD as a link."""
+    line = escape(author.name)
+    marks = [str(numbers[a]) for a in author.affiliations] + (["*"] if author.note else [])
+    if marks:
+        line += "<sup>" + ",".join(marks) + "</sup>"
+    if author.orcid:
+        url = f"https://orcid.org/{author.orcid}"
+        line += f' <a class="orcid" href="{url}" title="ORCID iD">ORCID {escape(url)}</a>'
+    return line
 
 
 def page(doc: Document, css: str, body_html: str, body_class: str = "") -> str:

@@ -13,6 +13,7 @@ from .. import glyphs
 from ..errors import Diagnostic
 from ..sandbox import Sandbox, for_paths
 from ..theme import Theme
+from ..transforms.math import print_math
 from . import Job, Rendered, html
 from . import print_html as printing
 
@@ -41,7 +42,8 @@ def print_html(job: Job) -> str:
         f'<meta name="generator" content="dsr-export"/>\n'
     )
     css = page_theme(job).css("print") + ("\n" + _CROP_MARKS if job.options.crop_marks else "")
-    body = printing.prepare(html.body(job.doc), contents=job.options.contents)
+    # formulas drawn as SVG: WeasyPrint cannot lay out MathML
+    body = printing.prepare(print_math(html.body(job.doc)), contents=job.options.contents)
     page = html.page(job.doc, css, body, "print")
     return page.replace("</head>", dates + "</head>", 1)
 
