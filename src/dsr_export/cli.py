@@ -19,6 +19,7 @@ examples:
   dsr-export build                               # the essay, every format, into build/
   dsr-export build paper.md --to pdf,epub --csl apa
   dsr-export check paper.md --strict
+  dsr-export styles chicago                      # citation styles whose id or title match
 """
 
 
@@ -56,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="run the citation gate and source checks only")
     common(check)
+
+    styles = commands.add_parser("styles", help="list or search the CSL citation styles (id, kind, title)")
+    styles.add_argument("query", nargs="*", metavar="QUERY",
+                        help="words that must all appear in a style's id or title (default: list all)")
     return parser
 
 
@@ -85,8 +90,25 @@ def _report(diagnostic: Diagnostic) -> None:
     print(diagnostic.format(), file=sys.stderr)
 
 
+def _styles(query: list[str]) -> int:
+    """Print matching styles, one per line: id, citation format, title (and parent of a dependent)."""
+    from . import csl
+
+    found = csl.search(" ".join(query))
+    if not found:
+        raise DsrError(f"no CSL style matches '{' '.join(query)}'")
+    width = max(len(e.id) for e in found)
+    for e in found:
+        parent = f"  (uses {e.parent})" if e.parent else ""
+        print(f"{e.id:<{width}}  {e.format or '-':<11}  {e.title}{parent}")
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
     from . import build, document
+
+    if args.command == "styles":
+        return _styles(args.query)
 
     sources = args.sources or [DEFAULT_SOURCE]
     options = Options(

