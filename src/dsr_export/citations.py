@@ -174,8 +174,8 @@ def uncited(keys: list[str], nocite: list[str], refs: dict[str, Reference]) -> l
         shown = ", ".join(names[:_LIST_AT_MOST])
         more = f" and {len(names) - _LIST_AT_MOST} more" if len(names) > _LIST_AT_MOST else ""
         problems.append(Diagnostic(
-            f"{len(unused)} bibliography entr{'y is' if len(unused) == 1 else 'ies are'} never cited "
-            f"(cite them, list them under 'nocite', or remove them): {shown}{more}",
+            f"{len(unused)} bibliography {'entry is' if len(unused) == 1 else 'entries are'} never cited "
+            f"and not listed under 'nocite': {shown}{more}",
             path, unused[0].line, "uncited-entry", "warning",
         ))
     return problems

@@ -129,11 +129,11 @@ def _add_front_and_back_matter(tree: dict[str, Any]) -> None:
 
 
 def _add_reference_heading(tree: dict[str, Any], lang: str) -> None:
-    """Give a reference list without a heading one in the document's language.
+    """Give a reference list without a heading one: `reference-section-title`, else the CSL
+    locale's word in the document's language ("References", "Referenzen", "Références"...).
 
-    pandoc adds a heading only when `reference-section-title` is set; an author
-    who wrote neither that nor a heading above `::: {#refs}` gets the CSL
-    locale's word ("References", "Referenzen", "Références"...).
+    pandoc adds `reference-section-title` only when it appends the list itself,
+    not above an author's `::: {#refs}`, and adds nothing when the title is unset.
     """
     blocks = tree["blocks"]
     for i, block in enumerate(blocks):
@@ -142,7 +142,10 @@ def _add_reference_heading(tree: dict[str, Any], lang: str) -> None:
                 return
             taken = {A.attr(n)[0] for n in A.walk(blocks)}
             ident = next(n for n in ("references", "reference-list", "refs-heading") if n not in taken)
-            header = {"t": "Header", "c": [1, [ident, ["unnumbered"], []], A.text_inlines(references_term(lang))]}
+            title = A.meta_inlines(tree["meta"].get("reference-section-title")) or A.text_inlines(
+                references_term(lang)
+            )
+            header = {"t": "Header", "c": [1, [ident, ["unnumbered"], []], title]}
             blocks.insert(i, header)
             return
 
