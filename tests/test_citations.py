@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import shutil
 import zipfile
@@ -11,7 +13,8 @@ import pytest
 from lxml import etree
 from lxml import html as lhtml
 
-from helpers import ROOT, dsr, pdf_text
+from dsr_export.cli import main
+from helpers import ROOT, Run, pdf_text
 
 FIXTURE = ROOT / "tests" / "fixtures" / "citations"
 SOURCE = FIXTURE / "citations.md"
@@ -157,6 +160,14 @@ def pdf_contains_in_order(text: str, needles: list[str]) -> None:
 
 
 # --- the builds ---------------------------------------------------------------------
+
+
+def dsr(*args: str) -> Run:
+    """The real command line, run in this process (one interpreter start for the module, not dozens)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(list(args))
+    return Run(status, out.getvalue(), err.getvalue())
 
 
 def _build(source: Path, out: Path, style: str, formats: str, *extra: str) -> dict[str, Path]:
