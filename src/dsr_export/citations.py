@@ -52,10 +52,12 @@ def load_bibliographies(paths: list[Path], source: Path) -> dict[str, Reference]
             seen[key] = seen.get(key, 0) + 1
             if key in found:
                 other = found[key]
-                where = "twice in this file" if other.path == path else "also in"
-                raise DsrError(
-                    f"duplicate bibliography id '{key}' ({where} {other.where})", path=path, line=line
-                )
+                if other.path == path:
+                    first = f", first at line {other.line}" if other.line else ""
+                    where = f"twice in this file{first}"
+                else:
+                    where = f"also in {other.where}"
+                raise DsrError(f"duplicate bibliography id '{key}' ({where})", path=path, line=line)
             found[key] = Reference(id=key, data=entry, path=path, line=line)
     return found
 
