@@ -13,7 +13,8 @@ import yaml
 
 from . import pandoc
 from . import ast as A
-from .csl import Style
+# Style lookup lives in csl.py; these names stay importable from here for existing callers.
+from .csl import DEFAULT_STYLE as DEFAULT_STYLE, Style, resolve_style as resolve_style
 from .errors import Diagnostic, DsrError
 from .source import Source
 

@@ -16,10 +16,10 @@ exit status: 0 success, 1 a problem in the source, bibliography, style or theme
 (the message names the file and line), 2 a usage error.
 
 examples:
+  dsr-export styles chicago                      # citation styles whose id or title match
   dsr-export build                               # the essay, every format, into build/
   dsr-export build paper.md --to pdf,epub --csl apa
   dsr-export check paper.md --strict
-  dsr-export styles chicago                      # citation styles whose id or title match
 """
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from . import ast as A
 from . import gate, pandoc, source as src
-from .citations import Reference, load_bibliographies
-from .csl import DEFAULT_STYLE, Style, references_term, resolve_style
+from .citations import DEFAULT_STYLE, Reference, Style, load_bibliographies, resolve_style
+from .csl import references_term
 from .config import Options
 from .errors import Diagnostic, DsrError, GateError
 from .metadata import Metadata, from_pandoc
@@ -57,7 +57,7 @@ def parse(path: Path, options: Options) -> Document:
         args += ["--metadata", f"lang={style.locale}"]
     tree, _ = pandoc.markdown_to_ast(source.text, args, cwd=source.folder, source=source.path)
 
-    diagnostics = gate.check(source, tree, refs, style)
+    diagnostics = gate.check(source, tree, refs, style=style)
     errors = [d for d in diagnostics if d.severity == "error"]
     warnings = [d for d in diagnostics if d.severity == "warning"]
     if options.strict:

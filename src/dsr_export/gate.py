@@ -16,7 +16,7 @@ from .source import Source
 
 
 def check(
-    source: Source, tree: dict[str, Any], refs: dict[str, Reference], style: Style | None = None
+    source: Source, tree: dict[str, Any], refs: dict[str, Reference], *, style: Style | None = None
 ) -> list[Diagnostic]:
     """Every problem found in the parsed source, errors and warnings alike."""
     return [
