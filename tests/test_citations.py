@@ -297,8 +297,8 @@ def _body(html_file: Path) -> str:
     return lhtml.tostring(main, encoding="unicode")
 
 
-@pytest.mark.parametrize("copy", ["references.json", "references.bib"])
-def test_bibtex_and_csl_json_copies_give_the_same_output(builds, tmp_path, copy):
+@pytest.mark.parametrize("copy", ["references.json", "references.bib", "references-biblatex.bib"])
+def test_bibtex_biblatex_and_csl_json_copies_give_the_same_output(builds, tmp_path, copy):
     for style in ("apa", NOTE_STYLE):
         out = _build(SOURCE, tmp_path / style, style, "html", "--bibliography", str(FIXTURE / copy))
         assert _body(out["html"]) == _body(builds[style]["html"]), (copy, style)
