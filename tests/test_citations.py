@@ -489,3 +489,12 @@ def test_local_csl_file(tmp_path):
     shutil.copy(resolve_style("apa", tmp_path).path, local)
     out = _build(SOURCE, tmp_path / "out", str(local), "html")
     assert "(Müller, 2019a, 2019b)" in citation_strings(out["html"])
+
+
+def test_local_dependent_csl_file_uses_its_parent(tmp_path):
+    from dsr_export.csl import resolve_style
+
+    local = tmp_path / "journal.csl"
+    shutil.copy(resolve_style("apa", tmp_path).path.parent / "dependent" / "abi-technik.csl", local)
+    style = resolve_style(str(local), tmp_path)
+    assert style.path.name == "chicago-notes-classic.csl" and style.notes and style.locale == "de-DE"

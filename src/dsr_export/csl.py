@@ -117,25 +117,41 @@ def search(query: str) -> list[Entry]:
 def resolve_style(spec: str, base: Path, origin: Path | None = None) -> Style:
     """Find a style by collection id or by path (relative to `base`)."""
     candidate = (base / spec).expanduser()
+    independent, dependent = _collection()
     if spec.endswith(".csl") or "/" in spec or candidate.is_file():
         if not candidate.is_file():
             raise DsrError(f"CSL style file not found: {spec}", path=origin)
-        return _style_from_file(spec, candidate)
-    independent, dependent = _collection()
-    path = independent / f"{spec}.csl"
-    if path.is_file():
-        return _style_from_file(spec, path)
-    path = dependent / f"{spec}.csl"
-    if not path.is_file():
-        close = difflib.get_close_matches(spec, style_names(), n=5, cutoff=0.6)
-        hint = f"; did you mean: {', '.join(close)}?" if close else ""
-        raise DsrError(f"unknown CSL style '{spec}'{hint}", path=origin)
+        if not _is_dependent(candidate):
+            return _style_from_file(spec, candidate)
+        path = candidate  # a journal's dependent style saved locally: its parent is in the collection
+    else:
+        path = independent / f"{spec}.csl"
+        if path.is_file():
+            return _style_from_file(spec, path)
+        path = dependent / f"{spec}.csl"
+        if not path.is_file():
+            close = difflib.get_close_matches(spec, style_names(), n=5, cutoff=0.6)
+            hint = f"; did you mean: {', '.join(close)}?" if close else ""
+            raise DsrError(f"unknown CSL style '{spec}'{hint}", path=origin)
     parent, locale = _parent_of(path)
     parent_path = independent / f"{parent}.csl"
     if not parent_path.is_file():
         raise DsrError(f"CSL style '{spec}' depends on '{parent}', which is missing", path=origin)
     style = _style_from_file(spec, parent_path)
     return Style(style.name, style.path, style.notes, locale or style.locale)
+
+
+def _is_dependent(path: Path) -> bool:
+    """A dependent style has no <citation> of its own, only a link to its parent."""
+    from lxml import etree
+
+    try:
+        root = etree.parse(str(path)).getroot()
+    except (etree.XMLSyntaxError, OSError):
+        return False  # _style_from_file reports it
+    return root.find(f"{CSL_NS}citation") is None and any(
+        link.get("rel") == "independent-parent" for link in root.iter(f"{CSL_NS}link")
+    )
 
 
 def _parent_of(dependent: Path) -> tuple[str, str]:
