@@ -353,6 +353,14 @@ def test_unresolved_key_is_an_error_with_line_and_suggestion(tmp_path):
     assert "did you mean @smith2018" in run.stderr
 
 
+def test_unresolved_key_line_skips_the_same_name_in_an_address(tmp_path):
+    paper = _gate_copy(tmp_path, "\nA real citation of a missing entry [@handle].\n")
+    run = dsr("check", str(paper))
+    assert run.status == 1
+    assert f"citations.md:{_line_of(paper, '[@handle]')}: citation key '@handle'" in run.stderr
+    assert run.stderr.count("@handle") == 1
+
+
 def test_unresolved_nocite_key_is_an_error(tmp_path):
     paper = _gate_copy(tmp_path, front="")
     paper.write_text(paper.read_text().replace("  @ochoa2010\n", "  @ochoa2010 @ocho2010\n"))

@@ -145,7 +145,9 @@ def unresolved(source: Source, keys: list[str], refs: dict[str, Reference]) -> l
     for key in dict.fromkeys(k for k in keys if k not in refs and k != "*"):
         close = difflib.get_close_matches(key, list(refs), n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join('@' + c for c in close)}?" if close else ""
-        line = source.line_of_pattern(re.compile(r"@\{?" + re.escape(key) + r"(?![\w:.#$%&+?<>~/-]*\w)"))
+        # Not an "@" inside an address (x.org/@key, name@key.org): those are never citations.
+        pattern = r"(?<![\w/.])@\{?" + re.escape(key) + r"(?![\w:.#$%&+?<>~/-]*\w)"
+        line = source.line_of_pattern(re.compile(pattern))
         problems.append(
             Diagnostic(f"citation key '@{key}' is not in the bibliography{hint}", source.path, line, "unresolved-citation")
         )
