@@ -400,9 +400,22 @@ def test_entry_missing_a_field_the_style_prints_is_a_warning(tmp_path):
     run = dsr("check", str(paper))
     assert run.status == 0, run.stderr
     line = _line_of(refs, "id: lee2015")
-    assert f"references.yaml:{line}: warning: entry 'lee2015' has no issued (date)" in run.stderr
+    assert f"references.yaml:{line}: warning: entry 'lee2015' (book) has no issued (date)" in run.stderr
     strict = dsr("check", str(paper), "--strict")
     assert strict.status == 1 and f"references.yaml:{line}:" in strict.stderr
+
+
+def test_missing_field_check_follows_the_style_for_the_entry_type(tmp_path):
+    """IEEE prints no date for a web page, APA does: only APA warns about a web page without one."""
+    paper = _gate_copy(tmp_path, "\nOnline [@site].\n")
+    refs = paper.parent / "references.yaml"
+    refs.write_text(refs.read_text() + "- id: site\n  type: webpage\n  title: A site\n"
+                    "  author: [{family: Web, given: Wendy}]\n  URL: https://example.org/\n")
+    line = _line_of(refs, "id: site")
+    apa = dsr("check", str(paper), "--csl", "apa")
+    assert f"references.yaml:{line}: warning: entry 'site' (webpage) has no issued (date)" in apa.stderr
+    ieee = dsr("check", str(paper), "--csl", "ieee")
+    assert ieee.status == 0 and "'site'" not in ieee.stderr
 
 
 def test_uncited_entries_are_a_warning_listing_them(warnings_of_build, tmp_path):

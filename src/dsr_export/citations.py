@@ -187,28 +187,30 @@ def uncited(keys: list[str], nocite: list[str], refs: dict[str, Reference]) -> l
 
 
 def missing_fields(keys: list[str], refs: dict[str, Reference], style: Style) -> list[Diagnostic]:
-    """A warning for each cited entry that lacks a title, an author or editor, or a date the style prints.
+    """A warning for each listed entry that lacks a title, an author or editor, or a date the style
+    prints for an entry of its type.
 
-    Only these three are checked: every style prints them for nearly every type,
-    so a gap is almost surely a mistake, while other fields vary by type.
+    Only these three are checked: styles print them for nearly every type, so a gap
+    is almost surely a mistake, while the other fields vary from type to type.
     """
-    printed = style.variables
-    checks: list[tuple[str, tuple[str, ...]]] = []
-    if "title" in printed:
-        checks.append(("title", ("title",)))
-    if {"author", "editor"} & printed:
-        checks.append(("author or editor", ("author", "editor", "collection-editor", "container-author")))
-    if "issued" in printed:
-        checks.append(("issued (date)", ("issued",)))
     problems = []
     for key in dict.fromkeys(keys):
         ref = refs.get(key)
         if ref is None:
             continue
+        printed = style.prints(str(ref.data.get("type", "")) or None)
+        checks: list[tuple[str, tuple[str, ...]]] = []
+        if "title" in printed:
+            checks.append(("title", ("title",)))
+        if {"author", "editor"} & printed:
+            checks.append(("author or editor", ("author", "editor", "collection-editor", "container-author")))
+        if "issued" in printed:
+            checks.append(("issued (date)", ("issued",)))
         for label, fields in checks:
             if not any(_present(ref.data.get(f)) for f in fields):
                 problems.append(Diagnostic(
-                    f"entry '{key}' has no {label}, which style {style.name} prints",
+                    f"entry '{key}' ({ref.data.get('type', 'no type')}) has no {label}, "
+                    f"which style {style.name} prints",
                     ref.path, ref.line, "missing-field", "warning",
                 ))
     return problems

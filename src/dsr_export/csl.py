@@ -29,10 +29,9 @@ class Style:
     notes: bool
     locale: str = ""
 
-    @property
-    def variables(self) -> frozenset[str]:
-        """The CSL variables this style prints in its reference list (else in its citations)."""
-        return printed_variables(self.path)
+    def prints(self, item_type: str | None = None) -> frozenset[str]:
+        """The CSL variables this style prints in its reference list (else its citations) for a type."""
+        return printed_variables(self.path, item_type)
 
 
 # --- the collection ---------------------------------------------------------
@@ -180,11 +179,12 @@ def _style_from_file(name: str, path: Path) -> Style:
 # --- what a style prints ----------------------------------------------------
 
 @functools.cache
-def printed_variables(path: Path) -> frozenset[str]:
-    """Every variable the reference list (or, without one, the citation) can print, macros followed.
+def printed_variables(path: Path, item_type: str | None = None) -> frozenset[str]:
+    """The variables the reference list (or, without one, the citation) can print for `item_type`.
 
-    It is the union over all entry types and conditions: an approximation good
-    enough to tell an author that a field the style prints is missing.
+    Macros are followed; a <choose> branch that tests only the entry type is taken
+    or skipped as CSL would; any other condition may go either way, so both of its
+    branches count. With no type, every branch counts.
     """
     from lxml import etree
 
@@ -193,23 +193,62 @@ def printed_variables(path: Path) -> frozenset[str]:
     start = root.find(f"{CSL_NS}bibliography")
     if start is None:
         start = root.find(f"{CSL_NS}citation")
-    found: set[str] = set()
-    seen: set[str] = set()
-    stack = [start] if start is not None else []
-    while stack:
-        element = stack.pop()
-        for node in element.iter():
-            if not isinstance(node.tag, str):
+    done: dict[str, frozenset[str]] = {}
+
+    def macro(name: str) -> frozenset[str]:
+        if name not in done:
+            done[name] = frozenset()  # CSL forbids recursive macros; never loop on one
+            done[name] = collect(macros[name])
+        return done[name]
+
+    def collect(element: etree._Element) -> frozenset[str]:
+        found: set[str] = set()
+        for child in element:
+            if not isinstance(child.tag, str):
                 continue
-            if node.tag == f"{CSL_NS}if" or node.tag == f"{CSL_NS}else-if":
-                continue  # conditions test variables; they do not print them
+            if child.tag == f"{CSL_NS}choose":
+                for branch in child:
+                    if not isinstance(branch.tag, str):
+                        continue
+                    taken = _branch_taken(branch, item_type)
+                    if taken is not False:
+                        found |= collect(branch)
+                    if taken is True:
+                        break
+                continue
             # <names variable="author editor">, <text variable="title">, <date variable="issued">...
-            found.update(node.get("variable", "").split())
-            macro = node.get("macro")
-            if macro and macro not in seen and macro in macros:
-                seen.add(macro)
-                stack.append(macros[macro])
-    return frozenset(found)
+            found.update(child.get("variable", "").split())
+            if child.get("macro") in macros:
+                found |= macro(child.get("macro", ""))
+            found |= collect(child)
+        return frozenset(found)
+
+    return collect(start) if start is not None else frozenset()
+
+
+def _branch_taken(branch: object, item_type: str | None) -> bool | None:
+    """True or False when the entry type alone decides a <choose> branch; None when it cannot."""
+    from lxml import etree
+
+    assert isinstance(branch, etree._Element)
+    if branch.tag == f"{CSL_NS}else":
+        return True
+    types = branch.get("type")
+    if item_type is None or types is None:
+        return None
+    hits = [t == item_type for t in types.split()]
+    match = branch.get("match", "any")
+    only_type = all(k in ("type", "match") for k in branch.attrib)
+    if only_type:
+        return {"any": any(hits), "all": all(hits), "none": not any(hits)}.get(match)
+    # Other conditions too: the type test settles it only one way.
+    if match == "all" and not all(hits):
+        return False
+    if match == "any" and any(hits):
+        return True
+    if match == "none" and any(hits):
+        return False
+    return None
 
 
 # --- the reference-section title ------------------------------------------
