@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -97,10 +98,15 @@ def _styles(query: list[str]) -> int:
     found = csl.search(" ".join(query))
     if not found:
         raise DsrError(f"no CSL style matches '{' '.join(query)}'")
-    width = max(len(e.id) for e in found)
-    for e in found:
-        parent = f"  (uses {e.parent})" if e.parent else ""
-        print(f"{e.id:<{width}}  {e.format or '-':<11}  {e.title}{parent}")
+    width = min(40, max(len(e.id) for e in found))  # a few ids run to 80 characters
+    lines = [
+        f"{e.id:<{width}}  {e.format or '-':<11}  {e.title}" + (f"  (uses {e.parent})" if e.parent else "")
+        for e in found
+    ]
+    try:
+        print("\n".join(lines), flush=True)
+    except BrokenPipeError:  # `dsr-export styles | head`: the reader took all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import base64
 import difflib
 import functools
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import pandoc
 from .errors import DsrError
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 DEFAULT_STYLE = "harvard-cite-them-right"
 CSL_NS = "{http://purl.org/net/xbiblio/csl}"
@@ -84,14 +89,10 @@ def _entry(path: Path) -> Entry:
     text = title.group(1).decode("utf-8", "replace") if title else path.stem
     return Entry(
         id=path.stem,
-        title=_unescape(" ".join(text.split())),
+        title=html.unescape(" ".join(text.split())),
         format=fmt.group(1).decode() if fmt else "",
         parent=parent.group(1).decode() if parent else "",
     )
-
-
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
 
 
 @functools.cache
@@ -226,11 +227,8 @@ def printed_variables(path: Path, item_type: str | None = None) -> frozenset[str
     return collect(start) if start is not None else frozenset()
 
 
-def _branch_taken(branch: object, item_type: str | None) -> bool | None:
+def _branch_taken(branch: etree._Element, item_type: str | None) -> bool | None:
     """True or False when the entry type alone decides a <choose> branch; None when it cannot."""
-    from lxml import etree
-
-    assert isinstance(branch, etree._Element)
     if branch.tag == f"{CSL_NS}else":
         return True
     types = branch.get("type")
