@@ -475,6 +475,8 @@ def test_dependent_style_uses_its_parent_and_its_own_locale(tmp_path):
 
     style = resolve_style("abi-technik", tmp_path)
     assert style.path.name == "chicago-notes-classic.csl" and style.notes and style.locale == "de-DE"
+    # Independent styles, and dependent ones sharing their parent's locale, leave it to pandoc.
+    assert resolve_style("apa", tmp_path).locale == "" and resolve_style("2d-materials", tmp_path).locale == ""
     paper = _gate_copy(tmp_path)
     # No language in the document: it takes the journal's, for the citations and the text.
     paper.write_text(paper.read_text().replace("lang: en-GB\n", ""))

@@ -25,8 +25,10 @@ CSL_NS = "{http://purl.org/net/xbiblio/csl}"
 class Style:
     """A CSL style ready for pandoc: the file to use, whether it makes notes, and its locale.
 
-    `locale` is the default-locale of the style the author named (for a dependent
-    style, the journal's own, which may differ from its parent's).
+    `locale` is set only for a dependent style whose default-locale differs from its
+    parent's (a German journal on an English parent): pandoc reads only the parent
+    file, so that locale must reach it another way. Otherwise it is "" and pandoc
+    finds the style's own default-locale in the file.
     """
 
     name: str
@@ -137,8 +139,7 @@ def resolve_style(spec: str, base: Path, origin: Path | None = None) -> Style:
     parent_path = independent / f"{parent}.csl"
     if not parent_path.is_file():
         raise DsrError(f"CSL style '{spec}' depends on '{parent}', which is missing", path=origin)
-    style = _style_from_file(spec, parent_path)
-    return Style(style.name, style.path, style.notes, locale or style.locale)
+    return _style_from_file(spec, parent_path, locale)
 
 
 def _is_dependent(path: Path) -> bool:
@@ -165,7 +166,7 @@ def _parent_of(dependent: Path) -> tuple[str, str]:
     raise DsrError("dependent CSL style names no parent style", path=dependent)
 
 
-def _style_from_file(name: str, path: Path) -> Style:
+def _style_from_file(name: str, path: Path, dependent_locale: str = "") -> Style:
     from lxml import etree
 
     try:
@@ -174,7 +175,9 @@ def _style_from_file(name: str, path: Path) -> Style:
         raise DsrError(f"CSL style is not valid XML: {exc}", path=path) from None
     if root.tag != f"{CSL_NS}style":
         raise DsrError("not a CSL style (root element is not <style>)", path=path)
-    return Style(name=name, path=path, notes=root.get("class") == "note", locale=root.get("default-locale", ""))
+    own = root.get("default-locale", "")
+    locale = dependent_locale if dependent_locale != own else ""
+    return Style(name=name, path=path, notes=root.get("class") == "note", locale=locale)
 
 
 # --- what a style prints ----------------------------------------------------

@@ -52,8 +52,8 @@ def parse(path: Path, options: Options) -> Document:
     if "link-citations" not in fm:
         args += ["--metadata", "link-citations=true"]
     if "lang" not in fm and style.locale:
-        # A document that does not say its language takes its style's (a journal's
-        # dependent style names the journal's locale), so citations and text agree.
+        # A journal's dependent style names a locale its parent file lacks; a document
+        # that does not say its language takes it, so citations and text agree.
         args += ["--metadata", f"lang={style.locale}"]
     tree, _ = pandoc.markdown_to_ast(source.text, args, cwd=source.folder, source=source.path)
 
