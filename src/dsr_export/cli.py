@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 from pathlib import Path
@@ -106,6 +105,8 @@ def _styles(query: list[str]) -> int:
     try:
         print("\n".join(lines), flush=True)
     except BrokenPipeError:  # `dsr-export styles | head`: the reader took all it wanted
+        import os
+
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK
 
