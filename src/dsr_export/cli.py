@@ -17,6 +17,7 @@ exit status: 0 success, 1 a problem in the source, bibliography, style or theme
 (the message names the file and line), 2 a usage error.
 
 examples:
+  dsr-export styles chicago                      # citation styles whose id or title match
   dsr-export build                               # the essay, every format, into build/
   dsr-export build paper.md --to pdf,epub --csl apa
   dsr-export check paper.md --strict
@@ -66,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="run the citation gate and source checks only")
     common(check)
+
+    styles = commands.add_parser("styles", help="list or search the CSL citation styles (id, kind, title)")
+    styles.add_argument("query", nargs="*", metavar="QUERY",
+                        help="words that must all appear in a style's id or title (default: list all)")
     return parser
 
 
@@ -95,8 +100,32 @@ def _report(diagnostic: Diagnostic) -> None:
     print(diagnostic.format(), file=sys.stderr)
 
 
+def _styles(query: list[str]) -> int:
+    """Print matching styles, one per line: id, citation format, title (and parent of a dependent)."""
+    from . import csl
+
+    found = csl.search(" ".join(query))
+    if not found:
+        raise DsrError(f"no CSL style matches '{' '.join(query)}'")
+    width = min(40, max(len(e.id) for e in found))  # a few ids run to 80 characters
+    lines = [
+        f"{e.id:<{width}}  {e.format or '-':<11}  {e.title}" + (f"  (uses {e.parent})" if e.parent else "")
+        for e in found
+    ]
+    try:
+        print("\n".join(lines), flush=True)
+    except BrokenPipeError:  # `dsr-export styles | head`: the reader took all it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
     from . import build, document
+
+    if args.command == "styles":
+        return _styles(args.query)
 
     sources = args.sources or [DEFAULT_SOURCE]
     options = Options(

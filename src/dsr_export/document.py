@@ -9,6 +9,7 @@ from typing import Any
 from . import ast as A
 from . import gate, pandoc, source as src, transforms
 from .citations import DEFAULT_STYLE, Reference, Style, load_bibliographies, resolve_style
+from .csl import references_term
 from .config import Options
 from .errors import Diagnostic, DsrError, GateError
 from .metadata import Metadata, from_pandoc
@@ -50,9 +51,13 @@ def parse(path: Path, options: Options) -> Document:
         args += ["--bibliography", str(bib)]
     if "link-citations" not in fm:
         args += ["--metadata", "link-citations=true"]
+    if "lang" not in fm and style.locale:
+        # A journal's dependent style names a locale its parent file lacks; a document
+        # that does not say its language takes it, so citations and text agree.
+        args += ["--metadata", f"lang={style.locale}"]
     tree, _ = pandoc.markdown_to_ast(source.text, args, cwd=source.folder, source=source.path)
 
-    diagnostics = gate.check(source, tree, refs)
+    diagnostics = gate.check(source, tree, refs, style=style)
     errors = [d for d in diagnostics if d.severity == "error"]
     warnings = [d for d in diagnostics if d.severity == "warning"]
     if options.strict:
@@ -61,6 +66,7 @@ def parse(path: Path, options: Options) -> Document:
         raise GateError(errors)
 
     meta = from_pandoc(tree["meta"], fallback_title=source.path.stem)
+    _add_reference_heading(tree, meta.lang)
     _add_front_and_back_matter(tree)
     _normalise_meta(tree, meta)
     rewritten = transforms.apply(source, tree)
@@ -124,6 +130,28 @@ def _add_front_and_back_matter(tree: dict[str, Any]) -> None:
         back.append(A.div("disclaimer", ["disclaimer"], [A.para(disclaimer)]))
     at = _references_start(blocks)
     blocks[at:at] = back
+
+
+def _add_reference_heading(tree: dict[str, Any], lang: str) -> None:
+    """Give a reference list without a heading one: `reference-section-title`, else the CSL
+    locale's word in the document's language ("References", "Referenzen", "Références"...).
+
+    pandoc adds `reference-section-title` only when it appends the list itself,
+    not above an author's `::: {#refs}`, and adds nothing when the title is unset.
+    """
+    blocks = tree["blocks"]
+    for i, block in enumerate(blocks):
+        if block["t"] == "Div" and A.attr(block)[0] == "refs":
+            if not block["c"][1] or (i and blocks[i - 1]["t"] == "Header"):
+                return
+            taken = {A.attr(n)[0] for n in A.walk(blocks)}
+            ident = next(n for n in ("references", "reference-list", "refs-heading") if n not in taken)
+            title = A.meta_inlines(tree["meta"].get("reference-section-title")) or A.text_inlines(
+                references_term(lang)
+            )
+            header = {"t": "Header", "c": [1, [ident, ["unnumbered"], []], title]}
+            blocks.insert(i, header)
+            return
 
 
 def _references_start(blocks: list[dict[str, Any]]) -> int:

@@ -9,17 +9,36 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from . import ast as A
-from .citations import Reference, cited_keys, unresolved
+from .citations import Reference, cited_keys, missing_fields, nocite_keys, uncited, unresolved
+from .csl import Style
 from .errors import Diagnostic
 from .source import Source
 
 
-def check(source: Source, tree: dict[str, Any], refs: dict[str, Reference]) -> list[Diagnostic]:
+def check(
+    source: Source, tree: dict[str, Any], refs: dict[str, Reference], *, style: Style | None = None
+) -> list[Diagnostic]:
     """Every problem found in the parsed source, errors and warnings alike."""
     return [
-        *unresolved(source, cited_keys(tree), refs),
+        *citations(source, tree, refs, style),
         *images(source, tree),
         *duplicate_ids(source, tree),
+    ]
+
+
+def citations(
+    source: Source, tree: dict[str, Any], refs: dict[str, Reference], style: Style | None
+) -> list[Diagnostic]:
+    """Unresolved keys (errors); uncited entries and entries missing what the style prints (warnings).
+
+    Duplicate ids are caught earlier, when the bibliographies are read.
+    """
+    cited, nocite = cited_keys(tree), nocite_keys(tree)
+    listed = list(refs) if "*" in nocite else [*cited, *nocite]
+    return [
+        *unresolved(source, [*cited, *nocite], refs),
+        *uncited(cited, nocite, refs),
+        *(missing_fields(listed, refs, style) if style is not None else []),
     ]
 
 

@@ -66,9 +66,13 @@ def _warnings(stderr: str) -> list[str]:
     return [w for w in warnings if w]
 
 
+# Bare URLs become links, so an "@" in https://x.org/@name is never read as a citation.
+MARKDOWN = "markdown+autolink_bare_uris"
+
+
 def markdown_to_ast(text: str, args: list[str], *, cwd: Path, source: Path) -> tuple[dict[str, Any], list[str]]:
     out, warnings = run(
-        ["--from", "markdown", "--to", "json", *args], text.encode("utf-8"), cwd=cwd, source=source
+        ["--from", MARKDOWN, "--to", "json", *args], text.encode("utf-8"), cwd=cwd, source=source
     )
     return json.loads(out), warnings
 
