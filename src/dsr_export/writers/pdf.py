@@ -15,15 +15,19 @@ MEDIA_TYPE = "application/pdf"
 DEFAULT_VARIANT = "pdf/ua-1"
 
 
-def print_html(job: Job) -> str:
-    """The HTML WeasyPrint lays out: the shared page with the print stylesheet and dates."""
+def print_html(job: Job, body_html: str | None = None) -> str:
+    """The HTML WeasyPrint lays out: the shared page with the print stylesheet and dates.
+
+    `body_html` replaces the document body (the EPUB gives one with an id on every block).
+    """
     stamp = datetime.fromtimestamp(job.options.build_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     dates = (
         f'<meta name="dcterms.created" content="{stamp}"/>\n'
         f'<meta name="dcterms.modified" content="{stamp}"/>\n'
         f'<meta name="generator" content="dsr-export"/>\n'
     )
-    page = html.page(job.doc, job.theme.css("print"), html.body(job.doc), "print")
+    body = html.body(job.doc) if body_html is None else body_html
+    page = html.page(job.doc, job.theme.css("print"), body, "print")
     return page.replace("</head>", dates + "</head>", 1)
 
 
@@ -83,3 +87,21 @@ def write(job: Job) -> Rendered:
         for m in messages
     )
     return Rendered(data, warnings)
+
+
+def page_of_ids(job: Job, document_html: str) -> dict[str, int]:
+    """The print page (from 1) on which each element id first appears, laid out as write() lays it out.
+
+    Ids do not change the layout, so the pages are those of the PDF of the same build.
+    """
+    import weasyprint
+
+    sandbox = for_paths(job.doc.folder, *(f.path.parent for f in job.theme.faces))
+    layout = weasyprint.HTML(
+        string=document_html, base_url=job.doc.folder.as_uri() + "/", url_fetcher=_fetcher(sandbox)
+    ).render()
+    first: dict[str, int] = {}
+    for number, page in enumerate(layout.pages, start=1):
+        for ident in page.anchors:
+            first.setdefault(ident, number)
+    return first
