@@ -65,7 +65,8 @@ def png(meta: Metadata, theme: Theme) -> bytes:
     draw.rectangle((MARGIN, y + 40, MARGIN + 360, y + 52), fill=accent)
     author_font = _font(theme, "body", 400, 96)
     y = max(y + 160, HEIGHT - 700)
-    for line in _wrap(draw, meta.author_line, author_font, usable):
+    authors = meta.author_line if meta.authors else ""
+    for line in _wrap(draw, authors, author_font, usable):
         draw.text((MARGIN, y), line, font=author_font, fill=ink)
         y += 120
     if meta.publisher:
