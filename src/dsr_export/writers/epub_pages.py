@@ -56,9 +56,9 @@ def to_html(root: etree._Element) -> str:
     """The children of `root` as HTML that an HTML5 parser reads back into the same tree."""
     copy = etree.fromstring(etree.tostring(root))
     for el in copy.iter():
-        if isinstance(el.tag, str) and el.tag.startswith(q("")) and el.tag not in _VOID:
-            if el.text is None and len(el) == 0:
-                el.text = ""  # <span></span>, not <span/>, which HTML reads as an open tag
+        html_element = isinstance(el.tag, str) and el.tag.startswith(q("")) and el.tag not in _VOID
+        if html_element and el.text is None and len(el) == 0:
+            el.text = ""  # <span></span>, not <span/>, which HTML reads as an open tag
     text = copy.text or ""
     return text + "".join(etree.tostring(child, encoding="unicode") for child in copy)
 
