@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import io
+import mimetypes
 import re
 import uuid
 from datetime import datetime, timezone
@@ -153,10 +155,9 @@ def build_book(job: Job) -> epub.EpubBook:
     relink(chapters)
     placed = epub_pages.place_markers([title_part, *chapters], first_page, note_ids)
     epub_pages.unmark_blocks(chapters)
-    has_images = True  # the cover; content images must carry alt text (the gate warns otherwise)
-
     book = epub.EpubBook()
-    _metadata(book, job, has_images, bool(placed))
+    # There is always an image, the cover; content images need alt text (the gate warns without).
+    _metadata(book, job, has_images=True, has_pages=bool(placed))
     book.add_item(epub.EpubItem(uid="css", file_name=CSS_PATH, media_type="text/css",
                                 content=job.theme.css("screen", font_url=lambda f: f"fonts/{f.path.name}")
                                 .encode()))
@@ -186,7 +187,7 @@ def build_book(job: Job) -> epub.EpubBook:
         landmarks.append(("bodymatter", start.file, "Start of text"))
     landmarks += [("bibliography", c.file, c.title) for c in chapters if c.epub_type == "bibliography"]
     page_list = epub_pages.page_list(placed) if placed else None
-    navs = epub_nav.nav_elements(etree.fromstring(etree.tostring(toc)), landmarks, page_list)
+    navs = epub_nav.nav_elements(copy.deepcopy(toc), landmarks, page_list)
     nav = _Prebuilt(_document(job, "Contents", navs), uid="nav", file_name="nav.xhtml", title="Contents")
     nav.properties.append("nav")
     for item in (*items, nav):
@@ -211,11 +212,9 @@ def _images(book: epub.EpubBook, job: Job, chapters: list[Chapter]) -> None:
                     continue
                 if src not in seen:
                     seen[src] = f"images/figure-{len(seen) + 1}{path.suffix.lower()}"
-                    kind = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-                            ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
+                    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                     book.add_item(epub.EpubItem(uid=f"figure-{len(seen)}", file_name=seen[src],
-                                                media_type=kind.get(path.suffix.lower(), "image/png"),
-                                                content=path.read_bytes()))
+                                                media_type=kind, content=path.read_bytes()))
                 img.set("src", seen[src])
 
 
