@@ -80,7 +80,16 @@ An opening paragraph before the first section, citing @smith2020.
 
 # Third Ends
 
-{FILLER}
+{FILLER} The area grows as $r^2$, so
+
+$$A = \\pi r^2 .$$
+
+| route | length |
+|-------|-------:|
+| north | 4 200 km |
+| south | 6 100 km |
+
+: The two routes.
 
 [^a]: The first note, about roads.
 [^b]: The second note, about *routes*.
@@ -369,3 +378,12 @@ def test_epub_alone_is_reproducible_and_paged_as_with_the_pdf(builds, paper, tmp
     assert a.read_bytes() == b.read_bytes() == builds["notes"]["epub"].read_bytes()
     nav = epub_tree(a, "EPUB/nav.xhtml")
     assert nav.xpath("//x:nav[@epub:type='page-list']//x:a", namespaces=XHTML_NS)
+
+
+def test_math_is_mathml_in_a_document_declared_to_hold_it(builds):
+    epub = builds["notes"]["epub"]
+    declared = [i.get("href") for i in _opf(epub).iterfind(".//opf:manifest/opf:item", OPF)
+                if "mathml" in (i.get("properties") or "").split()]
+    assert declared == ["chapter-03.xhtml"]
+    tree = epub_tree(epub, "EPUB/chapter-03.xhtml")
+    assert len(tree.xpath("//m:math", namespaces={"m": "http://www.w3.org/1998/Math/MathML"})) == 2

@@ -61,7 +61,8 @@ def _copy(src: ET.Element, parent: etree._Element) -> None:
 def _attribute(name: str) -> str | None:
     """An attribute name valid in XML, with epub:/xml:/xlink: prefixes mapped to namespaces."""
     if name.startswith("{"):
-        return name
+        # Namespace declarations (xmlns on <math>) are the serialiser's job, not attributes.
+        return None if name.startswith("{http://www.w3.org/2000/xmlns/}") else name
     prefix, sep, local = name.partition(":")
     if sep:
         ns = _PREFIXED.get(prefix.lower())

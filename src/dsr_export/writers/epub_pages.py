@@ -16,13 +16,14 @@ BLOCK_ID_PREFIX = "dsr-block-"
 _BLOCKS = {
     q(t) for t in (
         "section", "div", "header", "aside", "p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
-        "figure", "table", "pre", "ol", "ul", "dl", "li", "dt", "dd",
+        "figure", "table", "tr", "pre", "ol", "ul", "dl", "li", "dt", "dd",
     )
 }
 # Containers whose children must be of a given kind: a marker goes inside the child, not beside it.
 _STRICT_PARENTS = {q(t) for t in ("ol", "ul", "dl", "table", "thead", "tbody", "tfoot", "tr", "hgroup")}
 # Containers a marker may open: it goes in as their first child.
-_OPENABLE = {q(t) for t in ("section", "div", "header", "aside", "blockquote", "figure", "li", "dd", "dt")}
+_OPENABLE = {q(t) for t in ("section", "div", "header", "aside", "blockquote", "figure", "li", "dd", "dt",
+                            "td", "th")}
 # HTML elements that never have content (serialised as <br/>; every other element gets an end tag).
 _VOID = {q(t) for t in ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
                         "track", "wbr")}
@@ -108,6 +109,11 @@ def marker(number: int) -> etree._Element:
 
 def _insert(part: Part, el: etree._Element, span: etree._Element) -> None:
     """Put `span` just before `el`'s content, where the HTML content model allows a span."""
+    if el.tag == q("tr"):  # a row holds only cells: the marker opens its first cell
+        cells = [c for c in el if c.tag in (q("td"), q("th"))]
+        if not cells:
+            return
+        el = cells[0]
     parent = el.getparent()
     if el.tag in _OPENABLE or (parent is not None and parent.tag in _STRICT_PARENTS):
         # Inside, after any markers already there, so several land in page order.
