@@ -14,7 +14,7 @@ DEPS   := $(wildcard $(dir $(SOURCE))*) $(wildcard styles/*) \
           $(shell find src -name '*.py' -o -name '*.css') pyproject.toml
 
 .DEFAULT_GOAL := all
-.PHONY: all setup $(FORMATS) check test clean
+.PHONY: all setup ace $(FORMATS) check test clean
 
 all: $(OUT)/.built
 
@@ -40,8 +40,16 @@ $(FORMATS): %: $(OUT)/$(STEM).%
 check: $(SETUP)
 	$(DSR) check $(SOURCE)
 
-test: $(SETUP)
+test: $(SETUP) ace
 	$(BIN)/python -m pytest
+
+# Ace by DAISY (EPUB accessibility checker), project-local; it drives the system Chromium.
+ACE := .cache/ace/node_modules/.bin/ace-cli
+ace: $(ACE)
+
+$(ACE):
+	mkdir -p .cache/ace
+	cd .cache/ace && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund --prefix . @daisy/ace-cli@1
 
 clean:
 	rm -rf $(OUT)

@@ -1,46 +1,34 @@
-"""EPUB 3: the shared HTML split into chapter files and packaged with ebooklib."""
+"""EPUB 3: the shared HTML split into chapter files, with print page numbers, packaged with ebooklib."""
 
 from __future__ import annotations
 
+import copy
 import io
 import mimetypes
-import posixpath
-import re
-from dataclasses import dataclass, field
+import uuid
 from datetime import datetime, timezone
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from typing import Any
 
 from ebooklib import epub
 from lxml import etree
 
 from .. import xhtml
-from ..gate import is_remote, local_path
-from ..xhtml import EPUB, q
-from . import Job, Rendered, html, zipped
+from ..xhtml import XML, q
+from . import Job, Rendered, epub_cover, epub_nav, epub_pages, html, pdf, zipped
+from .epub_chapters import Chapter, place_notes, relink, split
 
 NAME = "epub"
 SUFFIX = ".epub"
 MEDIA_TYPE = "application/epub+zip"
 CSS_PATH = "style/book.css"
-_ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
-
-
-@dataclass
-class Chapter:
-    """One XHTML file of the book."""
-
-    file: str
-    title: str
-    elements: list[etree._Element]
-    epub_type: str = ""
-    headings: list[tuple[int, str, str]] = field(default_factory=list)  # (level, id, text)
+COVER_IMAGE = "images/cover.png"
+CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"
 
 
 class _Prebuilt(epub.EpubHtml):
     """A content document whose XHTML we build ourselves (ebooklib would re-parse it as HTML)."""
 
-    def __init__(self, data: bytes, **kwargs: object) -> None:
+    def __init__(self, data: bytes, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.data = data
 
@@ -48,120 +36,47 @@ class _Prebuilt(epub.EpubHtml):
         return self.data
 
 
-def _text(el: etree._Element) -> str:
-    return " ".join("".join(el.itertext()).split())
+class _Writer(epub.EpubWriter):
+    """ebooklib's writer, with the language on the package element too (Ace asks for it)."""
+
+    def __init__(self, *args: Any, lang: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lang = lang
+
+    def _write_opf_file(self, root: etree._Element) -> None:
+        root.set(q("lang", XML), self.lang)
+        super()._write_opf_file(root)
 
 
-def split(body: etree._Element, doc_title: str) -> list[Chapter]:
-    """One chapter per top-level section; loose content before the first one opens the book."""
-    chapters: list[Chapter] = []
-    opening = Chapter("text-opening.xhtml", doc_title, [])
-    if body.text and body.text.strip():
-        raise AssertionError("pandoc fragments start with an element")
-    number = 0
-    for el in list(body):
-        if el.tag == q("section") and el.get("id") == "footnotes":
-            el.set(q("type", EPUB), "endnotes")
-            chapters.append(Chapter("notes.xhtml", "Notes", [el], "endnotes"))
-        elif el.tag == q("section") and el.find(f".//{q('div')}[@id='refs']") is not None:
-            el.set(q("type", EPUB), "bibliography")
-            el.set("role", "doc-bibliography")
-            title = _heading_text(el) or "References"
-            chapters.append(Chapter("references.xhtml", title, [el], "bibliography"))
-        elif el.tag == q("section"):
-            number += 1
-            el.set(q("type", EPUB), "chapter")
-            title = _heading_text(el) or f"Section {number}"
-            chapters.append(Chapter(f"chapter-{number:02d}.xhtml", title, [el]))
-        elif chapters:
-            chapters[-1].elements.append(el)
-        else:
-            opening.elements.append(el)
-    if opening.elements:
-        chapters.insert(0, opening)
-    for chapter in chapters:
-        for element in chapter.elements:
-            for h in element.iter(*(q(f"h{n}") for n in range(1, 7))):
-                target = h.getparent() if h.getparent().tag == q("section") else h
-                if target.get("id"):
-                    chapter.headings.append((int(h.tag[-1]), target.get("id"), _text(h)))
-    return chapters
+def identifier(job: Job) -> str:
+    """The declared identifier, ISBN or DOI, else one derived from title and authors (never random)."""
+    fm = job.doc.source.front_matter
+    if job.doc.meta.identifier:
+        return job.doc.meta.identifier
+    for key, prefix in (("isbn", "urn:isbn:"), ("doi", "https://doi.org/")):
+        value = fm.get(key)
+        if isinstance(value, (str, int)) and str(value).strip():
+            return prefix + str(value).strip().removeprefix(prefix)
+    return job.doc.meta.uid
 
 
-def _heading_text(section: etree._Element) -> str:
-    for child in section:
-        if child.tag in {q(f"h{n}") for n in range(1, 7)}:
-            return _text(child)
-    return ""
+def print_edition(job: Job) -> str:
+    """The identifier of the print (PDF) edition the page numbers come from."""
+    value = job.doc.source.front_matter.get("print-isbn")
+    if isinstance(value, (str, int)) and str(value).strip():
+        return "urn:isbn:" + str(value).strip()
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, identifier(job) + "\nprint"))
 
 
-def relink(chapters: list[Chapter]) -> None:
-    """Point every "#id" link at the chapter file that now holds the id."""
-    home: dict[str, str] = {}
-    for chapter in chapters:
-        for element in chapter.elements:
-            for node in element.iter():
-                if isinstance(node.tag, str) and node.get("id"):
-                    home.setdefault(node.get("id"), chapter.file)
-    for chapter in chapters:
-        for element in chapter.elements:
-            for a in element.iter(q("a")):
-                href = a.get("href", "")
-                if href.startswith("#") and href[1:] in home and home[href[1:]] != chapter.file:
-                    a.set("href", f"{home[href[1:]]}{href}")
+def _pages(job: Job, body: etree._Element) -> dict[str, int]:
+    """The print page of every block, from a WeasyPrint layout of the print HTML of this build."""
+    epub_pages.mark_blocks(body)
+    return pdf.page_of_ids(job, pdf.print_html(job, epub_pages.to_html(body)))
 
 
-def _title_page(job: Job) -> bytes:
-    block = xhtml.parse_fragment(html.title_block(job.doc))
-    return xhtml.document(job.doc.meta.title, job.doc.meta.lang, list(block), [CSS_PATH], "titlepage")
-
-
-def _toc(chapters: list[Chapter]) -> etree._Element:
-    """Nested <ol> of every heading, in reading order."""
-    root = etree.Element(q("ol"))
-    stack: list[tuple[int, etree._Element]] = [(0, root)]
-    for chapter in chapters:
-        entries = chapter.headings or [(1, "", chapter.title)]
-        for level, ident, text in entries:
-            while len(stack) > 1 and stack[-1][0] >= level:
-                stack.pop()
-            parent = stack[-1][1]
-            if parent.tag == q("li"):
-                parent = parent.find(q("ol")) if parent.find(q("ol")) is not None else etree.SubElement(parent, q("ol"))
-            li = etree.SubElement(parent, q("li"))
-            link = etree.SubElement(li, q("a"), href=chapter.file + (f"#{ident}" if ident else ""))
-            link.text = text
-            stack.append((level, li))
-    return root
-
-
-def _nav(job: Job, chapters: list[Chapter], title_file: str) -> bytes:
-    """The navigation document: the whole heading tree, and landmarks."""
-    toc = etree.Element(q("nav"), {q("type", EPUB): "toc", "id": "toc", "role": "doc-toc"})
-    etree.SubElement(toc, q("h1")).text = "Contents"
-    toc.append(_toc(chapters))
-    marks = [("titlepage", title_file, "Title page")]
-    body = next((c for c in chapters if c.epub_type == ""), None)
-    if body:
-        marks.append(("bodymatter", body.file, "Start of text"))
-    marks += [(c.epub_type, c.file, c.title) for c in chapters if c.epub_type == "bibliography"]
-    landmarks = etree.Element(q("nav"), {q("type", EPUB): "landmarks", "id": "landmarks", "hidden": "hidden"})
-    etree.SubElement(landmarks, q("h2")).text = "Landmarks"
-    ol = etree.SubElement(landmarks, q("ol"))
-    for kind, href, text in marks:
-        link = etree.SubElement(etree.SubElement(ol, q("li")), q("a"), {q("type", EPUB): kind, "href": href})
-        link.text = text
-    return xhtml.document(job.doc.meta.title, job.doc.meta.lang, [toc, landmarks], [CSS_PATH])
-
-
-def _font_path(face) -> str:  # type: ignore[no-untyped-def]
-    return f"fonts/{face.path.name}"
-
-
-def build_book(job: Job) -> epub.EpubBook:
-    doc, meta = job.doc, job.doc.meta
-    book = epub.EpubBook()
-    book.set_identifier(meta.uid)
+def _metadata(book: epub.EpubBook, job: Job, has_images: bool, has_pages: bool) -> None:
+    meta = job.doc.meta
+    book.set_identifier(identifier(job))
     book.set_title(meta.title)
     book.set_language(meta.lang)
     for i, author in enumerate(meta.authors, start=1):
@@ -180,58 +95,134 @@ def build_book(job: Job) -> epub.EpubBook:
     for keyword in meta.keywords:
         book.add_metadata("DC", "subject", keyword)
 
-    book.add_item(epub.EpubItem(uid="css", file_name=CSS_PATH, media_type="text/css",
-                                content=job.theme.css("screen", font_url=_font_path).encode()))
+    def prop(name: str, value: str) -> None:
+        book.add_metadata(None, "meta", value, {"property": name})
+
+    modes = ["textual", "visual"] if has_images else ["textual"]
+    for mode in modes:
+        prop("schema:accessMode", mode)
+    prop("schema:accessModeSufficient", "textual")  # every image has a text alternative
+    features = ["structuralNavigation", "tableOfContents", "readingOrder", "displayTransformability"]
+    if has_images:
+        features.append("alternativeText")
+    if has_pages:
+        features += ["printPageNumbers", "pageNavigation"]
+    for feature in features:
+        prop("schema:accessibilityFeature", feature)
+    prop("schema:accessibilityHazard", "none")
+    summary = ("Text with headings, a table of contents, notes and references linked both ways; "
+               "every image has a text alternative; nothing flashes, moves or plays sound.")
+    if has_pages:
+        summary += " Page numbers follow the print edition."
+    prop("schema:accessibilitySummary", summary)
+    prop("dcterms:conformsTo", CONFORMS_TO)
+    if has_pages:
+        prop("pageBreakSource", print_edition(job))
+
+
+def _document(job: Job, title: str, elements: list[etree._Element], body_type: str = "") -> bytes:
+    return xhtml.document(title, job.doc.meta.lang, elements, [CSS_PATH], body_type)
+
+
+def _cover_page(job: Job) -> bytes:
+    img = etree.Element(q("img"), {"src": COVER_IMAGE, "alt": epub_cover.alt_text(job.doc.meta)})
+    figure = etree.Element(q("section"), {"class": "cover", q("type", xhtml.EPUB): "cover"})
+    figure.append(img)
+    return _document(job, job.doc.meta.title, [figure])
+
+
+def _fonts(book: epub.EpubBook, job: Job) -> None:
+    """The theme's font files (OFL/Apache: embedding allowed) and their licences, beside them."""
     for i, face in enumerate(job.theme.faces):
         kind = "font/otf" if face.path.suffix == ".otf" else "font/ttf"
-        book.add_item(epub.EpubItem(uid=f"font-{i}", file_name=f"style/{_font_path(face)}", media_type=kind,
-                                    content=face.path.read_bytes()))
+        book.add_item(epub.EpubItem(uid=f"font-{i}", file_name=f"style/fonts/{face.path.name}",
+                                    media_type=kind, content=face.path.read_bytes()))
+    family_of = {face.path.parent: face.family.replace(" ", "") for face in job.theme.faces}
+    for i, licence in enumerate(job.theme.licences):
+        name = f"{licence.stem}-{family_of.get(licence.parent, i)}{licence.suffix or '.txt'}"
+        book.add_item(epub.EpubItem(uid=f"font-licence-{i}", file_name=f"style/fonts/{name}",
+                                    media_type="text/plain", content=licence.read_bytes()))
 
-    chapters = split(xhtml.parse_fragment(html.body(doc)), meta.title)
+
+def build_book(job: Job) -> epub.EpubBook:
+    doc, meta = job.doc, job.doc.meta
+    body = xhtml.parse_fragment(html.body(doc))
+    first_page = _pages(job, body)
+    chapters, notes = split(body, meta.title)
+    note_ids = place_notes(chapters, notes)
+    title_part = Chapter("titlepage.xhtml", meta.title, list(xhtml.parse_fragment(html.title_block(doc))))
     relink(chapters)
-    title = _Prebuilt(_title_page(job), uid="titlepage", file_name="titlepage.xhtml", title=meta.title)
-    items = [title]
+    placed = epub_pages.place_markers([title_part, *chapters], first_page, note_ids)
+    epub_pages.unmark_blocks(chapters)
+    book = epub.EpubBook()
+    # There is always an image, the cover; content images need alt text (the gate warns without).
+    _metadata(book, job, has_images=True, has_pages=bool(placed))
+    book.add_item(epub.EpubItem(uid="css", file_name=CSS_PATH, media_type="text/css",
+                                content=job.theme.css("screen", font_url=lambda f: f"fonts/{f.path.name}")
+                                .encode()))
+    _fonts(book, job)
+    book.add_item(epub.EpubCover(uid="cover-image", file_name=COVER_IMAGE))
+    book.get_item_with_id("cover-image").content = epub_cover.png(meta, job.theme)
+    book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
+
+    cover = _Prebuilt(_cover_page(job), uid="cover", file_name="cover.xhtml", title=meta.title)
+    title = _Prebuilt(_document(job, meta.title, title_part.elements, "titlepage"), uid="titlepage",
+                      file_name=title_part.file, title=meta.title)
+    items = [cover, title]
+    _images(book, job, chapters)
     for n, chapter in enumerate(chapters):
-        data = xhtml.document(chapter.title, meta.lang, chapter.elements, [CSS_PATH])
+        data = _document(job, chapter.title, chapter.elements)
         item = _Prebuilt(data, uid=f"c{n:02d}", file_name=chapter.file, title=chapter.title)
-        if b"http://www.w3.org/1998/Math/MathML" in data:
+        if xhtml.MATHML.encode() in data:
             item.properties.append("mathml")
         if b"<svg" in data:
             item.properties.append("svg")
         items.append(item)
-    _add_images(book, chapters, doc.folder)
-    nav = _Prebuilt(_nav(job, chapters, title.file_name), uid="nav", file_name="nav.xhtml", title="Contents")
+
+    toc = epub_nav.toc_list(chapters)
+    landmarks = [("cover", cover.file_name, "Cover"), ("titlepage", title.file_name, "Title page")]
+    start = next((c for c in chapters if c.epub_type == ""), None)
+    if start:
+        landmarks.append(("bodymatter", start.file, "Start of text"))
+    landmarks += [("bibliography", c.file, c.title) for c in chapters if c.epub_type == "bibliography"]
+    page_list = epub_pages.page_list(placed) if placed else None
+    navs = epub_nav.nav_elements(copy.deepcopy(toc), landmarks, page_list)
+    nav = _Prebuilt(_document(job, "Contents", navs), uid="nav", file_name="nav.xhtml", title="Contents")
     nav.properties.append("nav")
     for item in (*items, nav):
         book.add_item(item)
-    book.toc = [epub.Link(c.file, c.title, f"toc-{n}") for n, c in enumerate(chapters)]
+    book.toc = epub_nav.ncx_tree(toc)
     book.add_item(epub.EpubNcx())
-    book.spine = [*items]
+    book.spine = [cover, title, nav, *items[2:]]
     return book
 
 
-def _add_images(book: epub.EpubBook, chapters: list[Chapter], folder: Path) -> None:
-    """Package every local image the chapters show, under the path they refer to it by."""
-    added: set[str] = set()
+def _images(book: epub.EpubBook, job: Job, chapters: list[Chapter]) -> None:
+    """Local images the text shows, copied into the book under images/ and pointed at there."""
+    from ..gate import is_remote, local_path
+
+    seen: dict[str, str] = {}
     for chapter in chapters:
         for element in chapter.elements:
             for img in element.iter(q("img")):
                 src = img.get("src", "")
-                path = local_path(src, folder) if src and not is_remote(src) else None
-                name = posixpath.normpath(unquote(urlsplit(src).path)) if path else ""
-                if path is None or not path.is_file() or name in added or name.startswith(".."):
+                path = local_path(src, job.doc.folder) if src and not is_remote(src) else None
+                if path is None or not path.is_file():
                     continue
-                added.add(name)
-                kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                book.add_item(epub.EpubItem(uid=f"img-{len(added)}", file_name=name, media_type=kind,
-                                            content=path.read_bytes()))
+                if src not in seen:
+                    seen[src] = f"images/figure-{len(seen) + 1}{path.suffix.lower()}"
+                    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    book.add_item(epub.EpubItem(uid=f"figure-{len(seen)}", file_name=seen[src],
+                                                media_type=kind, content=path.read_bytes()))
+                img.set("src", seen[src])
 
 
 def write(job: Job) -> Rendered:
     book = build_book(job)
     buffer = io.BytesIO()
     when = datetime.fromtimestamp(job.options.build_time, timezone.utc).replace(tzinfo=None)
-    writer = epub.EpubWriter(buffer, book, {"mtime": when, "epub3_pages": False, "raise_exceptions": True})
+    writer = _Writer(buffer, book, {"mtime": when, "epub3_pages": False, "raise_exceptions": True},
+                     lang=job.doc.meta.lang)
     writer.process()
     writer.write()
     return Rendered(zipped.repack(buffer.getvalue(), job.options.build_time, first="mimetype"))

@@ -33,8 +33,11 @@ def page_theme(job: Job) -> Theme:
     return dataclasses.replace(job.theme, tokens={**job.theme.tokens, "page.size": job.options.page_size})
 
 
-def print_html(job: Job) -> str:
-    """The HTML WeasyPrint lays out: the shared page with the print stylesheet and dates."""
+def print_html(job: Job, body_html: str | None = None) -> str:
+    """The HTML WeasyPrint lays out: the shared page with the print stylesheet and dates.
+
+    `body_html` replaces the document body (the EPUB gives one with an id on every block).
+    """
     stamp = datetime.fromtimestamp(job.options.build_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     dates = (
         f'<meta name="dcterms.created" content="{stamp}"/>\n'
@@ -42,8 +45,9 @@ def print_html(job: Job) -> str:
         f'<meta name="generator" content="dsr-export"/>\n'
     )
     css = page_theme(job).css("print") + ("\n" + _CROP_MARKS if job.options.crop_marks else "")
+    source = html.body(job.doc) if body_html is None else body_html
     # formulas drawn as SVG: WeasyPrint cannot lay out MathML
-    body = printing.prepare(print_math(html.body(job.doc)), contents=job.options.contents)
+    body = printing.prepare(print_math(source), contents=job.options.contents)
     page = html.page(job.doc, css, body, "print")
     return page.replace("</head>", dates + "</head>", 1)
 
@@ -115,3 +119,21 @@ def _diagnostic(message: str, job: Job) -> Diagnostic:
     quoted = _QUOTED.search(message)
     line = job.doc.source.line_of(quoted[1]) if quoted else None
     return Diagnostic(f"PDF: {_EXCEPTION_NAME.sub('', message)}", job.doc.source.path, line, "weasyprint", "warning")
+
+
+def page_of_ids(job: Job, document_html: str) -> dict[str, int]:
+    """The print page (from 1) on which each element id first appears, laid out as write() lays it out.
+
+    Ids do not change the layout, so the pages are those of the PDF of the same build.
+    """
+    import weasyprint
+
+    sandbox = for_paths(job.doc.folder, *(f.path.parent for f in job.theme.faces))
+    layout = weasyprint.HTML(
+        string=document_html, base_url=job.doc.folder.as_uri() + "/", url_fetcher=_fetcher(sandbox)
+    ).render()
+    first: dict[str, int] = {}
+    for number, page in enumerate(layout.pages, start=1):
+        for ident in page.anchors:
+            first.setdefault(ident, number)
+    return first
