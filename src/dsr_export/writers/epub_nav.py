@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from ebooklib import epub
 from lxml import etree
 
 from ..xhtml import EPUB, q
 from .epub_chapters import Chapter
+
+# NCX ids are XML names without colons; hrefs may hold ":" (pandoc ids like "fig:map"), "#" and ".".
+_NOT_NCNAME = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def toc_list(chapters: list[Chapter]) -> etree._Element:
@@ -36,7 +41,7 @@ def ncx_tree(ol: etree._Element) -> list[object]:
         a, nested = li.find(q("a")), li.find(q("ol"))
         href, title = a.get("href"), a.text or ""
         if nested is None:
-            entries.append(epub.Link(href, title, "toc-" + href.replace("#", "-").replace(".", "-")))
+            entries.append(epub.Link(href, title, "toc-" + _NOT_NCNAME.sub("-", href)))
         else:
             entries.append((epub.Section(title, href), ncx_tree(nested)))
     return entries
