@@ -6,10 +6,14 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .config import DEFAULT_OUT, DEFAULT_SOURCE, FORMATS, Options, parse_formats
+from .config import DEFAULT_OUT, DEFAULT_SOURCE, FORMATS, Options, available_cores, parse_formats
 from .errors import EXIT_CONTENT, EXIT_OK, Diagnostic, DsrError
+
+if TYPE_CHECKING:
+    from .build import Result
 
 EPILOG = """\
 exit status: 0 success, 1 a problem in the source, bibliography, style or theme
@@ -19,6 +23,7 @@ examples:
   dsr-export build                               # the essay, every format, into build/
   dsr-export build paper.md --to pdf,epub --csl apa
   dsr-export check paper.md --strict
+  dsr-export build chapters/*.md --jobs 2        # a batch, two processes at a time
 """
 
 
@@ -53,10 +58,21 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"output folder (default: {DEFAULT_OUT}/); files are DIR/<stem>.<format>")
     build.add_argument("--theme", metavar="NAME_OR_PATH",
                        help="theme from styles/ or a .toml file (default: front matter 'theme', else default)")
+    build.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
+                       help="processes to use at once: the formats of one source, or the sources "
+                            f"of a batch (default: the available cores, here {available_cores()})")
+    build.add_argument("--force", "--no-cache", action="store_true", dest="force",
+                       help="rebuild every output even if its recorded inputs are unchanged")
 
     check = commands.add_parser("check", help="run the citation gate and source checks only")
     common(check)
     return parser
+
+
+def _jobs(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not '{value}'")
+    return int(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +112,8 @@ def _run(args: argparse.Namespace) -> int:
         bibliographies=tuple(args.bibliography),
         theme=getattr(args, "theme", None),
         strict=args.strict,
+        jobs=getattr(args, "jobs", None) or available_cores(),
+        force=getattr(args, "force", False),
     )
     if args.command == "check":
         for source in sources:
@@ -104,11 +122,29 @@ def _run(args: argparse.Namespace) -> int:
                 _report(warning)
             print(f"{source}: ok ({len(doc.references)} references, style {doc.style.name})")
         return EXIT_OK
-    for source in sources:
-        result = build.build_one(source, options, _report)
-        for output in result.outputs:
-            print(output)
-    return EXIT_OK
+    if len(sources) == 1:
+        _print_result(sources[0], build.build_one(sources[0], options, _report))
+        return EXIT_OK
+    status = EXIT_OK
+    for outcome in build.build_many(sources, options):
+        if outcome.error is not None:
+            print(outcome.error.format(), file=sys.stderr)
+            status = max(status, outcome.error.exit_status)
+        elif outcome.result is not None:
+            for warning in outcome.result.warnings:
+                _report(warning)
+            _print_result(outcome.source, outcome.result)
+    return status
+
+
+def _print_result(source: Path, result: Result) -> None:
+    for output in result.outputs:
+        print(output)
+    fresh = result.up_to_date
+    if fresh and not result.rebuilt:
+        print(f"{source}: up to date ({', '.join(fresh)})")
+    elif fresh:
+        print(f"{source}: rebuilt {', '.join(result.rebuilt)}; up to date: {', '.join(fresh)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

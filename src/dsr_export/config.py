@@ -26,6 +26,8 @@ class Options:
     theme: str | None = None
     strict: bool = False
     build_time: int = field(default_factory=lambda: source_date_epoch() or int(time.time()))
+    jobs: int = 1  # processes a build may use at once (formats of one source, or sources of a batch)
+    force: bool = False  # rebuild even when the recorded inputs are unchanged
 
 
 def parse_formats(spec: str) -> tuple[str, ...]:
@@ -45,3 +47,11 @@ def source_date_epoch() -> int | None:
     if not value.isdigit():
         raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not '{value}'")
     return int(value)
+
+
+def available_cores() -> int:
+    """The cores this process may run on (the default for --jobs)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
