@@ -56,13 +56,12 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
     reported again.
     """
     stem, formats = path.stem, options.formats
-    keys: dict[str, str] = {}
-    if not options.force:
-        try:
-            keys = cache.keys(path, options, formats)
-        except DsrError:
-            keys = {}  # the full build below reports the problem, in its usual order
-    records = {fmt: cache.fresh(target(options, stem, fmt), keys[fmt]) if keys else None for fmt in formats}
+    try:
+        keys = cache.keys(path, options, formats)  # kept under --force too, for the next build
+    except DsrError:
+        keys = {}  # the full build below reports the problem, in its usual order
+    fresh = bool(keys) and not options.force
+    records = {fmt: cache.fresh(target(options, stem, fmt), keys[fmt]) if fresh else None for fmt in formats}
     stale = tuple(fmt for fmt in formats if records[fmt] is None)
     if not stale:
         warnings = tuple(dict.fromkeys(w for r in records.values() if r for w in r.warnings))
@@ -70,18 +69,24 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
             report(warning)
         return Result(tuple(target(options, stem, f) for f in formats), warnings)
 
-    # WeasyPrint takes about a second to import: do it while pandoc parses.
-    preload = _Preload("weasyprint") if "pdf" in stale else None
-    doc = document.parse(path, options)
-    for warning in doc.warnings:
-        report(warning)
-    job_theme = theme_for(doc, options)
-    if preload:
-        preload.join()
-    from .writers import Job, registry
+    # The PDF layout is the long pole: with a spare core it gets a process of its own, forked
+    # now so that it imports WeasyPrint (about a second) while this process parses.
+    split = options.jobs >= 2 and "pdf" in stale and len(stale) > 1
+    pdf_worker = _Worker("pdf") if split else None
+    try:
+        preload = _Preload("weasyprint") if "pdf" in stale and not split else None
+        doc = document.parse(path, options)
+        for warning in doc.warnings:
+            report(warning)
+        job_theme = theme_for(doc, options)
+        if preload:
+            preload.join()
+        from .writers import Job, registry
 
-    writers = registry()
-    rendered = render(Job(doc, job_theme, options), stale, writers, options.jobs)
+        rendered = render(Job(doc, job_theme, options), stale, registry(), pdf_worker)
+    finally:
+        if pdf_worker:
+            pdf_worker.stop()
     warnings = [*doc.warnings]
     for item in rendered.values():
         for warning in item.warnings:
@@ -107,28 +112,25 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
     return Result(tuple(target(options, stem, f) for f in formats), tuple(warnings), stale)
 
 
-def render(job: Job, formats: tuple[str, ...], writers: dict[str, ModuleType], jobs: int) -> dict[str, Rendered]:
-    """Render `formats` in memory; with two or more jobs the PDF is laid out in a forked process.
+def render(
+    job: Job, formats: tuple[str, ...], writers: dict[str, ModuleType], pdf_worker: _Worker | None = None
+) -> dict[str, Rendered]:
+    """Render `formats` in memory; given a worker, the PDF is laid out there meanwhile.
 
-    The PDF layout is the long pole, so it gets a core of its own while this process
-    writes EPUB, DOCX and HTML. The fork shares the parsed document and the shared HTML
-    without copying them. (A writer that needs the print layout too, such as an EPUB
-    page-list, can wait on the PDF job's result here.)
+    The worker gets the parsed document and lays out the PDF on its own core while
+    this process writes EPUB, DOCX and HTML. (A writer that needs the print layout
+    too, such as an EPUB page-list, can wait on the worker's result here.)
     """
-    from .writers import html
-
     for fmt in formats:
         if writers[fmt].SUFFIX != f".{fmt}":
             raise AssertionError(f"writer {fmt} has suffix {writers[fmt].SUFFIX}")
-    if jobs < 2 or "pdf" not in formats or len(formats) < 2:
+    if pdf_worker is None or "pdf" not in formats:
         return {fmt: writers[fmt].write(job) for fmt in formats}
-    html.body(job.doc)  # one pandoc run, before the fork, for both sides
-    pdf = _Forked(writers["pdf"], job)
-    try:
-        rendered: dict[str, Rendered] = {fmt: writers[fmt].write(job) for fmt in formats if fmt != "pdf"}
-        rendered["pdf"] = pdf.result()
-    finally:
-        pdf.stop()
+    from .writers import html
+
+    pdf_worker.send(job, html.body(job.doc))  # the shared HTML: made once, here, for both sides
+    rendered = {fmt: writers[fmt].write(job) for fmt in formats if fmt != "pdf"}
+    rendered["pdf"] = pdf_worker.result()
     return {fmt: rendered[fmt] for fmt in formats}
 
 
@@ -147,44 +149,67 @@ class _Preload(threading.Thread):
             pass
 
 
-class _Forked:
-    """One writer running in a forked child; its result comes back pickled through a pipe."""
+class _Worker:
+    """A forked process that renders one format: it loads the writer at once, then waits for the job.
 
-    def __init__(self, writer: ModuleType, job: Job) -> None:
-        read_end, write_end = os.pipe()
+    The job travels pickled through one pipe and the result (or the error) comes back
+    through another. Forked before any thread starts, so the child inherits no locks.
+    """
+
+    def __init__(self, fmt: str) -> None:
+        job_read, self._job_write = os.pipe()
+        result_read, result_write = os.pipe()
         pid = os.fork()
-        if pid == 0:  # the child: render, send, leave without running the parent's cleanups
-            os.close(read_end)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            try:
-                payload = _payload(writer, job)
-                with os.fdopen(write_end, "wb") as out:
-                    out.write(payload)
-            finally:
-                os._exit(0)
-        os.close(write_end)
+        if pid == 0:  # the child: never returns, never runs the parent's cleanups
+            os.close(self._job_write)
+            os.close(result_read)
+            _serve(fmt, job_read, result_write)
+        os.close(job_read)
+        os.close(result_write)
         self.pid: int | None = pid
+        self._result_read = result_read
         self._data = b""
-        self._reader = threading.Thread(target=self._read, args=(read_end,), daemon=True)
-        self._reader.start()
+        self._threads: list[threading.Thread] = []
 
-    def _read(self, fd: int) -> None:
-        with os.fdopen(fd, "rb") as pipe:
-            self._data = pipe.read()
+    def send(self, job: Job, body: str) -> None:
+        """Hand over the job and its HTML body in the background (the child may still be importing)."""
+        payload = pickle.dumps((job, body), protocol=pickle.HIGHEST_PROTOCOL)
+        fd, back = self._job_write, self._result_read
+        self._job_write = self._result_read = -1  # the threads own them now
+
+        def write() -> None:
+            try:
+                with os.fdopen(fd, "wb") as pipe:
+                    pipe.write(payload)
+            except BrokenPipeError:
+                pass  # the child has gone; result() says so
+
+        def read() -> None:
+            with os.fdopen(back, "rb") as pipe:
+                self._data = pipe.read()
+
+        self._threads = [threading.Thread(target=f, daemon=True) for f in (write, read)]
+        for thread in self._threads:
+            thread.start()
 
     def result(self) -> Rendered:
-        self._reader.join()
-        self._reap()
+        for thread in self._threads:
+            thread.join()
         if not self._data:
+            self.stop()
             raise DsrError("the PDF writer stopped unexpectedly")
+        self._reap()
         kind, value = pickle.loads(self._data)
         if kind == "error":
             raise value
         return value
 
     def stop(self) -> None:
-        """Ends the child if it is still running (an error or interrupt in this process)."""
+        """Ends the child if it is still running (an error or an interrupt here) and closes the pipes."""
+        for fd in (self._job_write, self._result_read):
+            if fd >= 0:
+                os.close(fd)
+        self._job_write = self._result_read = -1
         if self.pid is not None:
             try:
                 os.kill(self.pid, signal.SIGKILL)
@@ -196,6 +221,30 @@ class _Forked:
         if self.pid is not None:
             os.waitpid(self.pid, 0)
             self.pid = None
+
+
+def _serve(fmt: str, job_read: int, result_write: int) -> None:
+    """The worker's whole life: load the writer, wait for the job, send back the result, exit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        from .writers import registry
+
+        writer = registry()[fmt]
+        if fmt == "pdf":
+            import weasyprint  # noqa: F401  # the slow import, done while the parent parses
+        with os.fdopen(job_read, "rb") as pipe:
+            data = pipe.read()
+        if data:  # no job: the parent stopped before rendering
+            from .writers import html
+
+            job, body = pickle.loads(data)
+            html._BODIES[job.doc] = body  # the parent's pandoc run, not a second one
+            payload = _payload(writer, job)
+            with os.fdopen(result_write, "wb") as out:
+                out.write(payload)
+    finally:
+        os._exit(0)
 
 
 def _payload(writer: ModuleType, job: Job) -> bytes:
