@@ -77,7 +77,7 @@ def record_path(target: Path) -> Path:
 def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, str]:
     """Format -> hash of every input of that format's output for the source at `path`."""
     from . import document, theme as themes
-    from .citations import DEFAULT_STYLE, resolve_style
+    from .citations import DEFAULT_STYLE
 
     source = src.read(path)
     fm = source.front_matter
@@ -92,8 +92,11 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
         common.add("bibliography", str(bib), _file_bytes(bib))
     style_spec = options.csl or document._string(fm.get("csl"), source, "csl") or DEFAULT_STYLE
     style_base = Path.cwd() if options.csl else source.folder
-    style = resolve_style(style_spec, style_base, origin=source.path)
-    common.add("style", style_spec, str(style.path), _file_bytes(style.path))
+    style_file = (style_base / style_spec).expanduser()
+    if style_spec.endswith(".csl") or "/" in style_spec or style_file.is_file():  # as resolve_style decides
+        common.add("style", style_spec, str(style_file), _file_bytes(style_file))
+    else:  # a name from the collection, whose files change only with its version (in the tools)
+        common.add("style", style_spec)
     for ref in local_files(source):
         common.add("file", str(ref), _stat(ref))
 
