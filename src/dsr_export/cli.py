@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="theme from styles/ or a .toml file (default: front matter 'theme', else default)")
     build.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
                        help="processes to use at once: the formats of one source, or the sources "
-                            f"of a batch (default: the available cores, here {available_cores()})")
+                            "of a batch (default: the available cores)")
     build.add_argument("--force", "--no-cache", action="store_true", dest="force",
                        help="rebuild every output even if its recorded inputs are unchanged")
 
