@@ -1,5 +1,7 @@
 # make        set up .venv and build every format of the default source into build/
 # make test   run the test suite (real pandoc, WeasyPrint, EPUBCheck)
+# make batch SOURCES_DIR=dir   build every dir/*.md, JOBS processes at a time
+# make bench  the benchmark against the raw pandoc route (slow; not part of make test)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -10,11 +12,11 @@ OUT    ?= build
 STEM   := $(basename $(notdir $(SOURCE)))
 FORMATS := pdf epub docx html
 # Everything an output depends on: the source folder, the themes, the code.
-DEPS   := $(wildcard $(dir $(SOURCE))*) $(wildcard styles/*) \
-          $(shell find src -name '*.py' -o -name '*.css') pyproject.toml
+CODE   := $(wildcard styles/*) $(shell find src -name '*.py' -o -name '*.css') pyproject.toml
+DEPS   := $(wildcard $(dir $(SOURCE))*) $(CODE)
 
 .DEFAULT_GOAL := all
-.PHONY: all setup ace $(FORMATS) check test clean
+.PHONY: all setup ace $(FORMATS) check test clean batch bench
 
 all: $(OUT)/.built
 
@@ -31,11 +33,29 @@ $(OUT)/.built: $(DEPS) $(SETUP)
 	$(DSR) build $(SOURCE) --out $(OUT)
 	@touch $@
 
-# A single format, rebuilt only when its own file is out of date.
+# A single format, rebuilt only when its own file is out of date. dsr-export leaves an
+# output alone when its recorded inputs are unchanged, so touch it for make's sake.
 $(OUT)/$(STEM).%: $(DEPS) $(SETUP)
 	$(DSR) build $(SOURCE) --to $* --out $(OUT)
+	@touch $@
 
 $(FORMATS): %: $(OUT)/$(STEM).%
+
+# Every Markdown source of a folder, in parallel processes; only out-of-date outputs are rebuilt.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BATCH_SOURCES = $(wildcard $(SOURCES_DIR)/*.md)
+
+BATCH_STAMP = $(OUT)/.batch-$(notdir $(abspath $(or $(SOURCES_DIR),none)))
+
+batch: $(BATCH_STAMP)
+
+$(BATCH_STAMP): $(if $(SOURCES_DIR),$(wildcard $(SOURCES_DIR)/*)) $(CODE) $(SETUP)
+	@test -n "$(SOURCES_DIR)" || { echo "make batch: set SOURCES_DIR=folder of .md sources" >&2; exit 2; }
+	$(DSR) build $(BATCH_SOURCES) --jobs $(JOBS) --out $(OUT)
+	@touch $@
+
+bench: $(SETUP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 check: $(SETUP)
 	$(DSR) check $(SOURCE)

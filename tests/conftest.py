@@ -24,3 +24,9 @@ def essay(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )
     assert proc.returncode == 0, proc.stderr
     return {fmt: out / f"{ESSAY.stem}.{fmt}" for fmt in ("pdf", "epub", "docx", "html")}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_build_records(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Build records (what is up to date) live in this run's temporary folder, not the user's cache."""
+    os.environ["DSR_EXPORT_CACHE"] = str(tmp_path_factory.mktemp("records"))

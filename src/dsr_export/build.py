@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import os
+import pickle
+import signal
 import tempfile
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-from . import document, theme as themes
+from . import cache, document, theme as themes
 from .config import Options
 from .errors import Diagnostic, DsrError
-from .writers import Job, Rendered, registry
+
+if TYPE_CHECKING:
+    from .writers import Job, Rendered
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,11 @@ class Result:
 
     outputs: tuple[Path, ...]
     warnings: tuple[Diagnostic, ...]
+    rebuilt: tuple[str, ...] = ()  # formats made by this run; the others were already up to date
+
+    @property
+    def up_to_date(self) -> tuple[str, ...]:
+        return tuple(p.suffix[1:] for p in self.outputs if p.suffix[1:] not in self.rebuilt)
 
 
 def theme_for(doc: document.Document, options: Options) -> themes.Theme:
@@ -30,18 +42,51 @@ def theme_for(doc: document.Document, options: Options) -> themes.Theme:
     return themes.load(spec)
 
 
+def target(options: Options, stem: str, fmt: str) -> Path:
+    """Where a format's file goes (every writer's SUFFIX is "." + its NAME; checked when rendering)."""
+    return options.out_dir / f"{stem}.{fmt}"
+
+
 def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]) -> Result:
-    """Parse and check one source, render every requested format, then write them all.
+    """Parse and check one source, render every requested format that is out of date, then write them.
 
     Nothing is written until every format has rendered, so a failure leaves
-    earlier outputs exactly as they were.
+    earlier outputs exactly as they were. Formats whose recorded inputs are
+    unchanged are neither rendered nor rewritten; their recorded warnings are
+    reported again.
     """
-    doc = document.parse(path, options)
-    for warning in doc.warnings:
-        report(warning)
-    job = Job(doc, theme_for(doc, options), options)
-    writers = registry()
-    rendered: dict[str, Rendered] = {fmt: writers[fmt].write(job) for fmt in options.formats}
+    stem, formats = path.stem, options.formats
+    try:
+        keys = cache.keys(path, options, formats)  # kept under --force too, for the next build
+    except DsrError:
+        keys = {}  # the full build below reports the problem, in its usual order
+    fresh = bool(keys) and not options.force
+    records = {fmt: cache.fresh(target(options, stem, fmt), keys[fmt]) if fresh else None for fmt in formats}
+    stale = tuple(fmt for fmt in formats if records[fmt] is None)
+    if not stale:
+        warnings = tuple(dict.fromkeys(w for r in records.values() if r for w in r.warnings))
+        for warning in warnings:
+            report(warning)
+        return Result(tuple(target(options, stem, f) for f in formats), warnings)
+
+    # The PDF layout is the long pole: with a spare core it gets a process of its own, forked
+    # now so that it imports WeasyPrint (about a second) while this process parses.
+    split = options.jobs >= 2 and "pdf" in stale and len(stale) > 1
+    pdf_worker = _Worker("pdf") if split else None
+    try:
+        preload = _Preload("weasyprint") if "pdf" in stale and not split else None
+        doc = document.parse(path, options)
+        for warning in doc.warnings:
+            report(warning)
+        job_theme = theme_for(doc, options)
+        if preload:
+            preload.join()
+        from .writers import Job, registry
+
+        rendered = render(Job(doc, job_theme, options), stale, registry(), pdf_worker)
+    finally:
+        if pdf_worker:
+            pdf_worker.stop()
     warnings = [*doc.warnings]
     for item in rendered.values():
         for warning in item.warnings:
@@ -50,12 +95,209 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
     if options.strict and len(warnings) > len(doc.warnings):
         raise DsrError(f"{len(warnings) - len(doc.warnings)} warning(s) while rendering (--strict)", path=path)
     options.out_dir.mkdir(parents=True, exist_ok=True)
-    outputs = []
     for fmt, item in rendered.items():
-        target = options.out_dir / f"{doc.stem}{writers[fmt].SUFFIX}"
-        write_atomic(target, item.data)
-        outputs.append(target)
-    return Result(tuple(outputs), tuple(warnings))
+        out = target(options, stem, fmt)
+        if keys:
+            cache.forget(out)  # a record must never describe a file it did not see written
+        write_atomic(out, item.data)
+        if keys:
+            cache.save(out, keys[fmt], item.data, (*doc.warnings, *item.warnings))
+    for fmt in formats:
+        record = records[fmt]
+        if record is not None:
+            for warning in record.warnings:
+                if warning not in warnings:
+                    report(warning)
+                    warnings.append(warning)
+    return Result(tuple(target(options, stem, f) for f in formats), tuple(warnings), stale)
+
+
+def render(
+    job: Job, formats: tuple[str, ...], writers: dict[str, ModuleType], pdf_worker: _Worker | None = None
+) -> dict[str, Rendered]:
+    """Render `formats` in memory; given a worker, the PDF is laid out there meanwhile.
+
+    The worker gets the parsed document and lays out the PDF on its own core while
+    this process writes EPUB, DOCX and HTML. (A writer that needs the print layout
+    too, such as an EPUB page-list, can wait on the worker's result here.)
+    """
+    for fmt in formats:
+        if writers[fmt].SUFFIX != f".{fmt}":
+            raise AssertionError(f"writer {fmt} has suffix {writers[fmt].SUFFIX}")
+    if pdf_worker is None or "pdf" not in formats:
+        return {fmt: writers[fmt].write(job) for fmt in formats}
+    from .writers import html
+
+    pdf_worker.send(job, html.body(job.doc))  # the shared HTML: made once, here, for both sides
+    rendered = {fmt: writers[fmt].write(job) for fmt in formats if fmt != "pdf"}
+    rendered["pdf"] = pdf_worker.result()
+    return {fmt: rendered[fmt] for fmt in formats}
+
+
+class _Preload(threading.Thread):
+    """Imports a slow module in the background (joined before any fork)."""
+
+    def __init__(self, module: str) -> None:
+        super().__init__(daemon=True, name=f"import {module}")
+        self.module = module
+        self.start()
+
+    def run(self) -> None:
+        try:
+            __import__(self.module)
+        except Exception:  # noqa: BLE001  # the writer's own import reports it properly
+            pass
+
+
+class _Worker:
+    """A forked process that renders one format: it loads the writer at once, then waits for the job.
+
+    The job travels pickled through one pipe and the result (or the error) comes back
+    through another. Forked before any thread starts, so the child inherits no locks.
+    """
+
+    def __init__(self, fmt: str) -> None:
+        job_read, self._job_write = os.pipe()
+        result_read, result_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns, never runs the parent's cleanups
+            os.close(self._job_write)
+            os.close(result_read)
+            _serve(fmt, job_read, result_write)
+        os.close(job_read)
+        os.close(result_write)
+        self.pid: int | None = pid
+        self._result_read = result_read
+        self._data = b""
+        self._threads: list[threading.Thread] = []
+
+    def send(self, job: Job, body: str) -> None:
+        """Hand over the job and its HTML body in the background (the child may still be importing)."""
+        payload = pickle.dumps((job, body), protocol=pickle.HIGHEST_PROTOCOL)
+        fd, back = self._job_write, self._result_read
+        self._job_write = self._result_read = -1  # the threads own them now
+
+        def write() -> None:
+            try:
+                with os.fdopen(fd, "wb") as pipe:
+                    pipe.write(payload)
+            except BrokenPipeError:
+                pass  # the child has gone; result() says so
+
+        def read() -> None:
+            with os.fdopen(back, "rb") as pipe:
+                self._data = pipe.read()
+
+        self._threads = [threading.Thread(target=f, daemon=True) for f in (write, read)]
+        for thread in self._threads:
+            thread.start()
+
+    def result(self) -> Rendered:
+        for thread in self._threads:
+            thread.join()
+        if not self._data:
+            self.stop()
+            raise DsrError("the PDF writer stopped unexpectedly")
+        self._reap()
+        kind, value = pickle.loads(self._data)
+        if kind == "error":
+            raise value
+        return value
+
+    def stop(self) -> None:
+        """Ends the child if it is still running (an error or an interrupt here) and closes the pipes."""
+        for fd in (self._job_write, self._result_read):
+            if fd >= 0:
+                os.close(fd)
+        self._job_write = self._result_read = -1
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self._reap()
+
+    def _reap(self) -> None:
+        if self.pid is not None:
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+
+def _serve(fmt: str, job_read: int, result_write: int) -> None:
+    """The worker's whole life: load the writer, wait for the job, send back the result, exit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        from .writers import registry
+
+        writer = registry()[fmt]
+        if fmt == "pdf":
+            import weasyprint  # noqa: F401  # the slow import, done while the parent parses
+        with os.fdopen(job_read, "rb") as pipe:
+            data = pipe.read()
+        if data:  # no job: the parent stopped before rendering
+            from .writers import html
+
+            job, body = pickle.loads(data)
+            html._BODIES[job.doc] = body  # the parent's pandoc run, not a second one
+            payload = _payload(writer, job)
+            with os.fdopen(result_write, "wb") as out:
+                out.write(payload)
+    finally:
+        os._exit(0)
+
+
+def _payload(writer: ModuleType, job: Job) -> bytes:
+    try:
+        return pickle.dumps(("ok", writer.write(job)))
+    except BaseException as exc:  # noqa: BLE001  # every failure goes back to the parent
+        try:
+            return pickle.dumps(("error", exc))
+        except Exception:  # noqa: BLE001  # an exception that cannot be pickled: keep its words
+            return pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One source of a batch: its result, or the error that stopped it."""
+
+    source: Path
+    result: Result | None
+    error: DsrError | None
+
+
+def build_many(paths: list[Path], options: Options) -> list[Outcome]:
+    """Build several sources, `options.jobs` at a time in forked worker processes, in source order.
+
+    Each worker gets an equal share of the jobs for its own formats; outputs are the
+    same bytes as a serial build (one build time is fixed here for all of them).
+    """
+    workers = max(1, min(options.jobs, len(paths)))
+    each = replace(options, jobs=max(1, options.jobs // workers))
+    if workers == 1:
+        return [_build_quietly(path, each) for path in paths]
+    import multiprocessing
+
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    try:
+        outcomes = pool.map(_build_quietly_args, [(p, each) for p in paths], chunksize=1)
+        pool.close()
+        return outcomes
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _build_quietly_args(args: tuple[Path, Options]) -> Outcome:
+    return _build_quietly(*args)
+
+
+def _build_quietly(path: Path, options: Options) -> Outcome:
+    """Build one source; warnings travel in the result and errors in the outcome, for the caller to report."""
+    try:
+        return Outcome(path, build_one(path, options, lambda _: None), None)
+    except DsrError as exc:
+        return Outcome(path, None, exc)
 
 
 def write_atomic(target: Path, data: bytes) -> None:

