@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -43,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="bibliography file (.yaml, .json, .bib); repeat for several; "
                               "replaces the front matter's 'bibliography'")
         sub.add_argument("--strict", action="store_true", help="treat every warning as an error")
+        sub.add_argument("--allow-remote", action="store_true",
+                         help="fetch http(s) images and stylesheets the source names (trusted sources only; "
+                              "files outside the source folder are refused all the same)")
 
     build = commands.add_parser("build", help="build the outputs", epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -59,7 +64,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so temporary files are removed and earlier outputs stay."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _interrupt_on_sigterm()
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse reports usage errors itself, with status 2
@@ -96,6 +112,7 @@ def _run(args: argparse.Namespace) -> int:
         bibliographies=tuple(args.bibliography),
         theme=getattr(args, "theme", None),
         strict=args.strict,
+        allow_remote=args.allow_remote,
     )
     if args.command == "check":
         for source in sources:

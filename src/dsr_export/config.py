@@ -26,6 +26,7 @@ class Options:
     theme: str | None = None
     strict: bool = False
     build_time: int = field(default_factory=lambda: source_date_epoch() or int(time.time()))
+    allow_remote: bool = False  # fetch http(s) images and stylesheets (trusted sources only)
 
 
 def parse_formats(spec: str) -> tuple[str, ...]:

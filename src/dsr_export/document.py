@@ -12,6 +12,7 @@ from .citations import DEFAULT_STYLE, Reference, Style, load_bibliographies, res
 from .config import Options
 from .errors import Diagnostic, DsrError, GateError
 from .metadata import Metadata, from_pandoc
+from .sandbox import for_paths, strip_refused
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,7 +53,7 @@ def parse(path: Path, options: Options) -> Document:
         args += ["--metadata", "link-citations=true"]
     tree, _ = pandoc.markdown_to_ast(source.text, args, cwd=source.folder, source=source.path)
 
-    diagnostics = gate.check(source, tree, refs)
+    diagnostics = gate.check(source, tree, refs, allow_remote=options.allow_remote)
     errors = [d for d in diagnostics if d.severity == "error"]
     warnings = [d for d in diagnostics if d.severity == "warning"]
     if options.strict:
@@ -60,6 +61,8 @@ def parse(path: Path, options: Options) -> Document:
     if errors:
         raise GateError(errors)
 
+    # What the gate warned about is taken out here, so no writer or engine can fetch it.
+    strip_refused(tree, for_paths(source.folder, allow_remote=options.allow_remote))
     meta = from_pandoc(tree["meta"], fallback_title=source.path.stem)
     _add_front_and_back_matter(tree)
     _normalise_meta(tree, meta)
