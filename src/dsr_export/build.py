@@ -44,7 +44,10 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
         report(warning)
     job = Job(doc, theme_for(doc, options), options)
     writers = registry()
-    rendered: dict[str, Rendered] = {fmt: writers[fmt].write(job) for fmt in options.formats}
+    try:
+        rendered: dict[str, Rendered] = {fmt: writers[fmt].write(job) for fmt in options.formats}
+    except RecursionError:
+        raise DsrError(document.TOO_DEEP, path=path) from None
     warnings = [*doc.warnings]
     for item in rendered.values():
         for warning in item.warnings:

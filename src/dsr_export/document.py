@@ -36,6 +36,9 @@ class Document:
         return self.source.folder
 
 
+TOO_DEEP = "the source nests too deeply (quotes, lists or brackets inside one another thousands of times)"
+
+
 def parse(path: Path, options: Options) -> Document:
     """Read, parse and check one source; raise GateError listing every error found."""
     source = src.read(path)
@@ -51,9 +54,11 @@ def parse(path: Path, options: Options) -> Document:
         args += ["--bibliography", str(bib)]
     if "link-citations" not in fm:
         args += ["--metadata", "link-citations=true"]
-    tree, _ = pandoc.markdown_to_ast(source.text, args, cwd=source.folder, source=source.path)
-
-    diagnostics = gate.check(source, tree, refs, allow_remote=options.allow_remote)
+    try:
+        tree, _ = pandoc.markdown_to_ast(source.text, args, cwd=source.folder, source=source.path)
+        diagnostics = gate.check(source, tree, refs, allow_remote=options.allow_remote)
+    except RecursionError:
+        raise DsrError(TOO_DEEP, path=source.path) from None
     errors = [d for d in diagnostics if d.severity == "error"]
     warnings = [d for d in diagnostics if d.severity == "warning"]
     if options.strict:
