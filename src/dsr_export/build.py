@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -83,7 +84,10 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
             preload.join()
         from .writers import Job, registry
 
-        rendered = render(Job(doc, job_theme, options), stale, registry(), pdf_worker)
+        try:
+            rendered = render(Job(doc, job_theme, options), stale, registry(), pdf_worker)
+        except RecursionError:
+            raise DsrError(document.TOO_DEEP, path=path) from None
     finally:
         if pdf_worker:
             pdf_worker.stop()
@@ -301,7 +305,29 @@ def _build_quietly(path: Path, options: Options) -> Outcome:
 
 
 def write_atomic(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside `target`, then rename it into place."""
+    """Write to a temporary file beside `target`, then rename it into place.
+
+    Ctrl-C and SIGTERM wait until the file is either in place or gone, so an
+    interrupted build never leaves a temporary file behind.
+    """
+    with _signals_deferred():
+        _write_then_rename(target, data)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    signals = {signal.SIGINT, signal.SIGTERM}
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _write_then_rename(target: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

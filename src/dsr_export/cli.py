@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -50,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                          help="bibliography file (.yaml, .json, .bib); repeat for several; "
                               "replaces the front matter's 'bibliography'")
         sub.add_argument("--strict", action="store_true", help="treat every warning as an error")
+        sub.add_argument("--allow-remote", action="store_true",
+                         help="fetch http(s) images and stylesheets the source names (trusted sources only; "
+                              "files outside the source folder are refused all the same)")
 
     build = commands.add_parser("build", help="build the outputs", epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -90,7 +95,18 @@ def _jobs(value: str) -> int:
     return int(value)
 
 
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so temporary files are removed and earlier outputs stay."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
+    _interrupt_on_sigterm()
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse reports usage errors itself, with status 2
@@ -157,6 +173,7 @@ def _run(args: argparse.Namespace) -> int:
         contents=getattr(args, "toc", False),
         jobs=getattr(args, "jobs", None) or available_cores(),
         force=getattr(args, "force", False),
+        allow_remote=args.allow_remote,
     )
     if args.command == "check":
         for source in sources:

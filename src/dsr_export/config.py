@@ -33,6 +33,7 @@ class Options:
     contents: bool = False        # a table of contents with page numbers in the PDF
     jobs: int = 1  # processes a build may use at once (formats of one source, or sources of a batch)
     force: bool = False  # rebuild even when the recorded inputs are unchanged
+    allow_remote: bool = False  # fetch http(s) images and stylesheets (trusted sources only)
 
 
 def parse_formats(spec: str) -> tuple[str, ...]:

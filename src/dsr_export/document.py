@@ -13,6 +13,7 @@ from .csl import references_term
 from .config import Options
 from .errors import Diagnostic, DsrError, GateError
 from .metadata import Metadata, from_pandoc
+from .sandbox import for_paths, strip_refused
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +37,9 @@ class Document:
         return self.source.folder
 
 
+TOO_DEEP = "the source nests too deeply (quotes, lists or brackets inside one another thousands of times)"
+
+
 def parse(path: Path, options: Options) -> Document:
     """Read, parse and check one source; raise GateError listing every error found."""
     source = src.read(path)
@@ -55,9 +59,11 @@ def parse(path: Path, options: Options) -> Document:
         # A journal's dependent style names a locale its parent file lacks; a document
         # that does not say its language takes it, so citations and text agree.
         args += ["--metadata", f"lang={style.locale}"]
-    tree, _ = pandoc.markdown_to_ast(source.text, args, cwd=source.folder, source=source.path)
-
-    diagnostics = gate.check(source, tree, refs, style=style)
+    try:
+        tree, _ = pandoc.markdown_to_ast(source.text, args, cwd=source.folder, source=source.path)
+        diagnostics = gate.check(source, tree, refs, style=style, allow_remote=options.allow_remote)
+    except RecursionError:
+        raise DsrError(TOO_DEEP, path=source.path) from None
     errors = [d for d in diagnostics if d.severity == "error"]
     warnings = [d for d in diagnostics if d.severity == "warning"]
     if options.strict:
@@ -65,6 +71,8 @@ def parse(path: Path, options: Options) -> Document:
     if errors:
         raise GateError(errors)
 
+    # What the gate warned about is taken out here, so no writer or engine can fetch it.
+    strip_refused(tree, for_paths(source.folder, allow_remote=options.allow_remote))
     meta = from_pandoc(tree["meta"], fallback_title=source.path.stem)
     _add_reference_heading(tree, meta.lang)
     _add_front_and_back_matter(tree)

@@ -12,17 +12,24 @@ from . import ast as A
 from .citations import Reference, cited_keys, missing_fields, nocite_keys, uncited, unresolved
 from .csl import Style
 from .errors import Diagnostic
+from .sandbox import for_paths, refused
 from .source import Source
 
 
 def check(
-    source: Source, tree: dict[str, Any], refs: dict[str, Reference], *, style: Style | None = None
+    source: Source,
+    tree: dict[str, Any],
+    refs: dict[str, Reference],
+    *,
+    style: Style | None = None,
+    allow_remote: bool = False,
 ) -> list[Diagnostic]:
     """Every problem found in the parsed source, errors and warnings alike."""
     return [
         *citations(source, tree, refs, style),
         *images(source, tree),
         *duplicate_ids(source, tree),
+        *refused_resources(source, tree, allow_remote=allow_remote),
     ]
 
 
@@ -40,6 +47,24 @@ def citations(
         *uncited(cited, nocite, refs),
         *(missing_fields(listed, refs, style) if style is not None else []),
     ]
+
+
+def refused_resources(source: Source, tree: dict[str, Any], *, allow_remote: bool = False) -> list[Diagnostic]:
+    """Images, stylesheets, frames... outside the source folder or on the network: never read."""
+    sandbox = for_paths(source.folder, allow_remote=allow_remote)
+    problems, cursor = [], 0
+    for refusal in refused(tree, sandbox):
+        # Refusals come in reading order: look for each after the previous one, for the right line.
+        needle = refusal.url[:200]
+        at = source.text.find(needle, cursor) if needle else -1
+        at = source.text.find(needle) if at < 0 and needle else at
+        cursor = at + 1 if at >= 0 else cursor
+        line = source.text.count("\n", 0, at) + 1 if at >= 0 else None
+        shown = refusal.url if len(refusal.url) <= 80 else refusal.url[:77] + "..."
+        problems.append(
+            Diagnostic(f"refused to read {shown}: {refusal.reason}", source.path, line, "refused-resource", "warning")
+        )
+    return problems
 
 
 def is_remote(url: str) -> bool:
@@ -62,7 +87,7 @@ def images(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
         url = node["c"][2][0]
         line = source.line_of(url) if url else None
         path = local_path(url, source.folder) if not is_remote(url) else None
-        if path is not None and not path.is_file():
+        if path is not None and not _is_file(path):
             problems.append(Diagnostic(f"image not found: {url}", source.path, line, "missing-image"))
         if not A.stringify(node["c"][1]).strip():
             problems.append(
@@ -84,3 +109,10 @@ def duplicate_ids(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
 
 
 _WITH_IDS = {"Header", "Div", "Span", "CodeBlock", "Code", "Link", "Image", "Table", "Figure"}
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long or with a NUL byte is no file
+        return False

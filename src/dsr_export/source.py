@@ -13,6 +13,8 @@ from .errors import DsrError, UsageError
 
 _FENCE = re.compile(r"^---[ \t]*$")
 _END = re.compile(r"^(---|\.\.\.)[ \t]*$")
+# Characters XML (so EPUB, DOCX) cannot carry: C0 controls but tab and line ends, and two non-characters.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,12 @@ def read(path: Path) -> Source:
             f"source is not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8", path=path, line=line
         ) from None
     text = text.removeprefix("\ufeff")
+    control = _CONTROL.search(text)
+    if control:
+        raise DsrError(
+            f"source contains the control character U+{ord(control.group()):04X}, which no output format can hold",
+            path=path, line=text.count("\n", 0, control.start()) + 1,
+        )
     return Source(path=path, text=text, front_matter=front_matter(text, path))
 
 

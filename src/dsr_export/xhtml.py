@@ -60,11 +60,19 @@ def _copy(src: ET.Element, parent: etree._Element) -> None:
     for name, value in src.attrib.items():
         key = _attribute(name)
         if key and (not obsolete or key in _GLOBAL):
-            el.set(key, value)
-    el.text = src.text
-    el.tail = src.tail
+            el.set(key, _xml_text(value))
+    el.text = _xml_text(src.text)
+    el.tail = _xml_text(src.tail)
     for child in src:
         _copy(child, el)
+
+
+def _xml_text(text: str | None) -> str | None:
+    """Text without the control characters XML forbids (a bibliography may still carry one)."""
+    return _NOT_XML.sub("", text) if text else text
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _attribute(name: str) -> str | None:

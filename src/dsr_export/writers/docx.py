@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import pandoc
+from ..sandbox import for_paths, inline_images
 from ..theme.docx import MATTER_STYLES, reference_docx
 from ..transforms.titleblock import with_affiliations
 from . import Job, Rendered, zipped
@@ -75,10 +76,12 @@ def write(job: Job) -> Rendered:
     with tempfile.TemporaryDirectory(prefix="dsr-docx-") as tmp:
         ref_path = Path(tmp) / "reference.docx"
         ref_path.write_bytes(reference)
+        # pandoc reads no file itself (--sandbox): the checked images come inside the AST.
+        remote = job.options.allow_remote
         data = pandoc.ast_to(
-            with_affiliations(word_ast(job), doc.meta),
+            inline_images(with_affiliations(word_ast(job), doc.meta), for_paths(doc.folder, allow_remote=remote)),
             "docx",
-            ["--reference-doc", str(ref_path), "--output", "-"],
+            ["--reference-doc", str(ref_path), "--output", "-", *([] if remote else ["--sandbox"])],
             cwd=doc.folder,
             source=doc.source.path,
             env={"SOURCE_DATE_EPOCH": str(job.options.build_time)},

@@ -13,6 +13,7 @@ from .. import pandoc
 from ..document import Document
 from ..gate import is_remote, local_path
 from ..metadata import Author
+from ..sandbox import for_paths
 from ..theme import FontFace
 from . import Job, Rendered
 
@@ -96,11 +97,12 @@ def page(doc: Document, css: str, body_html: str, body_class: str = "") -> str:
 def embed_images(doc: Document, body_html: str) -> str:
     """Local images become data: URIs so the page stands alone."""
     root = lhtml.fragment_fromstring(body_html, create_parent="div")
+    sandbox = for_paths(doc.folder)
     changed = False
     for img in root.iter("img"):
         src = img.get("src", "")
         path = local_path(src, doc.folder) if src and not is_remote(src) else None
-        if path is not None and path.is_file():
+        if path is not None and sandbox.allows(path) and path.is_file():
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             img.set("src", f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}")
             changed = True

@@ -70,22 +70,33 @@ _MACHINE_NOTICES = ("Using fontTools instead of HarfBuzz",)
 
 
 def _fetcher(sandbox: Sandbox):  # type: ignore[no-untyped-def]
+    """WeasyPrint's fetcher, asked first whether the sandbox allows each URL.
+
+    WeasyPrint itself would read any file and any URL it meets; this is the last
+    line of defence behind the gate, so every refusal is also logged as a warning.
+    """
     from weasyprint.urls import URLFetcher
+
+    protocols = ("file", "data", *(("http", "https") if sandbox.allow_remote else ()))
 
     class SandboxedFetcher(URLFetcher):
         def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
-            if not sandbox.allows_url(url):
-                raise ValueError(f"refused to fetch {url} (outside the source folder or remote)")
+            reason = sandbox.refusal(url)
+            if reason is not None:
+                shown = url if len(url) <= 80 else url[:77] + "..."
+                raise ValueError(f"refused to fetch {shown}: {reason}")
             return super().fetch(url, headers)
 
-    return SandboxedFetcher(allowed_protocols=("file", "data"))
+    return SandboxedFetcher(allowed_protocols=protocols, allow_redirects=sandbox.allow_remote)
 
 
 def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
     """Lay out `document_html`; return the PDF and WeasyPrint's warnings."""
     import weasyprint
 
-    sandbox = for_paths(job.doc.folder, *(f.path.parent for f in job.theme.faces))
+    sandbox = for_paths(
+        job.doc.folder, *(f.path.parent for f in job.theme.faces), allow_remote=job.options.allow_remote
+    )
     collector = _Collector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
