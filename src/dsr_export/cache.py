@@ -88,6 +88,7 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
     common.add("source", source.text)
     common.add("epoch", source_date_epoch())
     common.add("strict", options.strict)
+    common.add("allow-remote", options.allow_remote)
     for bib in document._bibliographies(source, options):
         common.add("bibliography", str(bib), _file_bytes(bib))
     style_spec = options.csl or document._string(fm.get("csl"), source, "csl") or DEFAULT_STYLE
