@@ -181,7 +181,7 @@ def test_theme_changes_rebuild_only_the_formats_that_use_them(project, env):
     assert middle["paper3.pdf"][0] != before["paper3.pdf"][0]
     assert middle["paper3.docx"][0] != before["paper3.docx"][0]
     assert middle["paper3.html"] == before["paper3.html"]
-    look.write_text(_set_token(look.read_text(), "align", '"center"'))  # stylesheets only, not Word
+    look.write_text(_set_token(look.read_text(), "rule", '"#ff0000"'))  # stylesheets only, not Word
     run = build(paper, "--out", str(out), "--theme", str(look), env=env)
     assert rebuilt(run) == f"{paper}: rebuilt pdf, epub, html; up to date: docx"
     assert snapshot(out)["paper3.docx"] == middle["paper3.docx"]

@@ -101,7 +101,7 @@ def test_epub_cross_references_are_numbered_links(built):
     assert 'href="#tab:constituents" class="cross-ref">Table\u00a01</a>' in chapters
     assert "<caption>Table\u00a01: Constituents fitted by default.</caption>" in chapters
     assert 'Section <a href="#sec:method" class="cross-ref">2</a>' in chapters
-    assert "EPUB/record.png" in epub_names(built["epub"])
+    assert any(name.endswith("/record.png") for name in epub_names(built["epub"]))
 
 
 def test_epub_raw_html_and_cito_become_markup(built):

@@ -12,6 +12,7 @@ from ..source import Source
 Node = dict[str, Any]
 
 _TAG = re.compile(r"^<(/?)([A-Za-z][A-Za-z0-9]*)((?:\s+[^>]*?)?)\s*(/?)>$")
+_FIRST_TAG = re.compile(r"^<(/?)([A-Za-z][A-Za-z0-9]*)")
 _ATTR = re.compile(r"""([A-Za-z_:][\w:.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""")
 _EMPTY = {"br": {"t": "LineBreak"}, "wbr": None}
 # Inline HTML elements and the pandoc element each becomes.
@@ -32,8 +33,9 @@ def apply(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
             elements[:] = _rewrite(elements)
     for node in _raw_html(tree["blocks"]):
         markup = node["c"][1].strip()
-        tag = _TAG.match(markup)
-        shown = f"<{tag.group(2).lower()}>" if tag else markup[:60]
+        tag = _TAG.match(markup) or _FIRST_TAG.match(markup)
+        # Name the element only: its content may be long, or an address the author did not mean to show.
+        shown = f"<{tag.group(2).lower()}>" if tag else "block"
         if shown not in warned:
             warned.add(shown)
             found.append(Diagnostic(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -86,4 +89,10 @@ def write(job: Job) -> Rendered:
             source=doc.source.path,
             env={"SOURCE_DATE_EPOCH": str(job.options.build_time)},
         )
-    return Rendered(zipped.repack(data, job.options.build_time))
+    core = functools.partial(_dated, stamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(job.options.build_time)))
+    return Rendered(zipped.repack(data, job.options.build_time, edit={"docProps/core.xml": core}))
+
+
+def _dated(core: bytes, stamp: str) -> bytes:
+    """Created and modified dates from the build time: pandoc under --sandbox cannot read SOURCE_DATE_EPOCH."""
+    return re.sub(rb"(<dcterms:(?:created|modified)\b[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), core)

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import re
 from datetime import datetime, timezone
+from urllib.parse import unquote
 
 from lxml import html as lhtml
 
@@ -129,6 +130,9 @@ def _diagnostic(message: str, job: Job) -> Diagnostic:
     """A WeasyPrint problem as our warning, on the source line of the address it names, if any."""
     quoted = _QUOTED.search(message)
     line = job.doc.source.line_of(quoted[1]) if quoted else None
+    if quoted and line is None and quoted[1].startswith(job.doc.folder.as_uri() + "/"):
+        # A file in the source's folder: the source names it relative to the folder.
+        line = job.doc.source.line_of(unquote(quoted[1][len(job.doc.folder.as_uri()) + 1:]))
     return Diagnostic(f"PDF: {_EXCEPTION_NAME.sub('', message)}", job.doc.source.path, line, "weasyprint", "warning")
 
 

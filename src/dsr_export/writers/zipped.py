@@ -5,13 +5,19 @@ from __future__ import annotations
 import io
 import time
 import zipfile
+from collections.abc import Callable
 
 # ZIP cannot store dates before 1980.
 _EARLIEST = 315532800
 
 
-def repack(data: bytes, when: int, first: str | None = None) -> bytes:
-    """Rewrite a ZIP with every entry dated `when` (UTC); `first` (e.g. "mimetype") stays first and stored."""
+def repack(
+    data: bytes, when: int, first: str | None = None, edit: dict[str, Callable[[bytes], bytes]] | None = None
+) -> bytes:
+    """Rewrite a ZIP with every entry dated `when` (UTC); `first` (e.g. "mimetype") stays first and stored.
+
+    `edit` maps entry names to functions that rewrite those entries on the way.
+    """
     stamp = time.gmtime(max(when, _EARLIEST))[:6]
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
@@ -22,5 +28,8 @@ def repack(data: bytes, when: int, first: str | None = None) -> bytes:
             info.create_system = 0
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_STORED if name == first else zipfile.ZIP_DEFLATED
-            dst.writestr(info, src.read(name), compresslevel=9)
+            content = src.read(name)
+            if edit and name in edit:
+                content = edit[name](content)
+            dst.writestr(info, content, compresslevel=9)
     return out.getvalue()
