@@ -101,7 +101,8 @@ def test_epub_cross_references_are_numbered_links(built):
     assert 'href="#tab:constituents" class="cross-ref">Table\u00a01</a>' in chapters
     assert "<caption>Table\u00a01: Constituents fitted by default.</caption>" in chapters
     assert 'Section <a href="#sec:method" class="cross-ref">2</a>' in chapters
-    assert any(name.endswith("/record.png") for name in epub_names(built["epub"]))
+    images = [n for n in epub_names(built["epub"]) if n.startswith("EPUB/images/") and "cover" not in n]
+    assert len(images) == 1 and images[0].endswith(".png")  # the figure, packaged
 
 
 def test_epub_raw_html_and_cito_become_markup(built):
