@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-import make_book  # noqa: E402
+import make_book
 
 BIN = Path(sys.executable).parent
 DSR = [str(BIN / "dsr-export")]

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from helpers import ROOT, ESSAY
+from helpers import ESSAY, ROOT
 
 os.environ.setdefault("SOURCE_DATE_EPOCH", "1609718400")  # 2021-01-04: builds are reproducible
 

@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from helpers import ESSAY, ROOT, dsr
 
 FORMATS = ("pdf", "epub", "docx", "html")

@@ -10,11 +10,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, Run, pdf_text
 from lxml import etree
 from lxml import html as lhtml
 
 from dsr_export.cli import main
-from helpers import ROOT, Run, pdf_text
 
 FIXTURE = ROOT / "tests" / "fixtures" / "citations"
 SOURCE = FIXTURE / "citations.md"

@@ -9,10 +9,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from helpers import dsr, family_names, pdf_text
 from lxml import etree
 
 from dsr_export import theme as themes
-from helpers import dsr, family_names, pdf_text
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {

@@ -6,9 +6,8 @@ import re
 import zipfile
 
 import docx
-from lxml import html as lhtml
-
 from helpers import ESSAY, XHTML_NS, epub_names, epub_tree, epubcheck, family_names, pdf_text
+from lxml import html as lhtml
 
 HEADINGS = [
     "Regional Stability and Security",

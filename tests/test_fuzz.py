@@ -11,10 +11,11 @@ import tempfile
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_security import png
 
 from dsr_export import cli
-from test_security import png
 
 # Deterministic, no example database on disk: CI runs the same cases every time. The total
 # (2,100 `check` cases by default, plus 40 builds and 4 PDF builds) can be lowered for a quick look.

@@ -10,10 +10,9 @@ from pathlib import Path
 import docx
 import pikepdf
 import pytest
+from helpers import ROOT, XHTML_NS, dsr, epub_names, epub_tree, epubcheck, pdf_text
 from lxml import etree
 from lxml import html as lhtml
-
-from helpers import ROOT, XHTML_NS, dsr, epub_names, epub_tree, epubcheck, pdf_text
 
 FIXTURE = ROOT / "tests" / "fixtures" / "manuscript"
 PAPER = FIXTURE / "paper.md"
@@ -86,7 +85,7 @@ def test_epub_math_is_mathml(built):
     assert len(maths) == 4
     assert [m.get("display") for m in maths].count("block") == 2  # $$...$$ and \begin{equation}
     assert "<mo>∑</mo>" in chapters
-    visible = re.sub(r"<annotation[^>]*>.*?</annotation>", "", chapters, flags=re.S)
+    visible = re.sub(r"<annotation[^>]*>.*?</annotation>", "", chapters, flags=re.DOTALL)
     assert "\\sum" not in visible and "\\label" not in visible and "\\autoref" not in visible
     opf = epub_tree(built["epub"], "EPUB/content.opf")
     assert opf.xpath("//opf:item[contains(@properties, 'mathml')]", namespaces=OPF)

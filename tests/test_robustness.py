@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-
 from helpers import ROOT, dsr
 from test_security import png
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-
 from helpers import ROOT, pdf_text
+
 from dsr_export import cli
 from dsr_export.sandbox import DATA_URL_LIMIT, for_paths
 
@@ -217,7 +217,7 @@ def test_a_data_url_over_the_limit_is_refused(tmp_path: Path) -> None:
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         status = cli.main(["check", str(tmp_path / "big.md")])
     assert status == 0
-    assert f"big.md:3: warning: refused to read data:image/png;base64,AAA" in err.getvalue()
+    assert "big.md:3: warning: refused to read data:image/png;base64,AAA" in err.getvalue()
     assert "larger than" in err.getvalue()
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 import tinycss2
-from lxml import etree, html as lhtml
+from helpers import ROOT, dsr
+from lxml import etree
+from lxml import html as lhtml
 
 from dsr_export import theme as themes
-from helpers import ROOT, dsr
 
 W = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
 THEMES = ("default", "book")

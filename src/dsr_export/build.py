@@ -14,7 +14,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from . import cache, document, theme as themes
+from . import cache, document
+from . import theme as themes
 from .config import Options
 from .errors import Diagnostic, DsrError
 

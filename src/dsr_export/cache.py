@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from . import __version__, source as src
+from . import __version__
+from . import source as src
 from .config import Options, source_date_epoch
 from .errors import Diagnostic
 
@@ -75,7 +76,8 @@ def record_path(target: Path) -> Path:
 
 def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, str]:
     """Format -> hash of every input of that format's output for the source at `path`."""
-    from . import document, theme as themes
+    from . import document
+    from . import theme as themes
     from .citations import DEFAULT_STYLE
 
     source = src.read(path)

@@ -11,10 +11,13 @@ from typing import Any
 
 import yaml
 
-from . import pandoc
 from . import ast as A
+from . import pandoc
+
 # Style lookup lives in csl.py; these names stay importable from here for existing callers.
-from .csl import DEFAULT_STYLE as DEFAULT_STYLE, Style, resolve_style as resolve_style
+from .csl import DEFAULT_STYLE as DEFAULT_STYLE
+from .csl import Style
+from .csl import resolve_style as resolve_style
 from .errors import Diagnostic, DsrError
 from .source import Source
 
@@ -65,11 +68,11 @@ def load_bibliographies(paths: list[Path], source: Path) -> dict[str, Reference]
 
 # Where an entry is declared, per format: `id: key`, `"id": "key"`, `@book{key,`.
 _DECLARATIONS = {
-    ".yaml": re.compile(r"""^[ \t-]*id:[ \t]*['"]?([^'"\s#]+)""", re.M),
-    ".yml": re.compile(r"""^[ \t-]*id:[ \t]*['"]?([^'"\s#]+)""", re.M),
+    ".yaml": re.compile(r"""^[ \t-]*id:[ \t]*['"]?([^'"\s#]+)""", re.MULTILINE),
+    ".yml": re.compile(r"""^[ \t-]*id:[ \t]*['"]?([^'"\s#]+)""", re.MULTILINE),
     ".json": re.compile(r'"id"\s*:\s*"((?:[^"\\]|\\.)*)"'),
-    ".bib": re.compile(r"^[ \t]*@\w+[ \t]*[{(][ \t]*([^,\s]+)[ \t]*,", re.M),
-    ".bibtex": re.compile(r"^[ \t]*@\w+[ \t]*[{(][ \t]*([^,\s]+)[ \t]*,", re.M),
+    ".bib": re.compile(r"^[ \t]*@\w+[ \t]*[{(][ \t]*([^,\s]+)[ \t]*,", re.MULTILINE),
+    ".bibtex": re.compile(r"^[ \t]*@\w+[ \t]*[{(][ \t]*([^,\s]+)[ \t]*,", re.MULTILINE),
 }
 
 

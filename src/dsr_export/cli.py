@@ -11,8 +11,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
-from .config import DEFAULT_OUT, DEFAULT_SOURCE, FORMATS, Options, available_cores, parse_formats
-from .config import parse_page_size, parse_pdf_variant
+from .config import (
+    DEFAULT_OUT,
+    DEFAULT_SOURCE,
+    FORMATS,
+    Options,
+    available_cores,
+    parse_formats,
+    parse_page_size,
+    parse_pdf_variant,
+)
 from .errors import EXIT_CONTENT, EXIT_OK, Diagnostic, DsrError
 
 if TYPE_CHECKING:

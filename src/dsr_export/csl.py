@@ -70,7 +70,7 @@ class Entry:
     parent: str = ""  # the independent style a dependent one uses
 
 
-_TITLE = re.compile(rb"<title>(.*?)</title>", re.S)
+_TITLE = re.compile(rb"<title>(.*?)</title>", re.DOTALL)
 _FORMAT = re.compile(rb'<category\s+citation-format="([^"]+)"')
 _PARENT = re.compile(rb'<link\s+href="[^"]*/([^"/]+)/?"\s+rel="independent-parent"')
 _INFO_END = b"</info>"

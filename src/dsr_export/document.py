@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from . import ast as A
-from . import gate, pandoc, source as src, transforms
+from . import gate, pandoc, transforms
+from . import source as src
 from .citations import DEFAULT_STYLE, Reference, Style, load_bibliographies, resolve_style
-from .csl import references_term
 from .config import Options
+from .csl import references_term
 from .errors import Diagnostic, DsrError, GateError
 from .metadata import Metadata, from_pandoc
 from .sandbox import for_paths, strip_refused

@@ -13,8 +13,8 @@ from .. import pandoc
 from ..errors import Diagnostic
 from ..source import Source
 
-_MATH = re.compile(r"<math\b[^>]*>.*?</math>", re.S)
-_TEX = re.compile(r'<annotation encoding="application/x-tex">(.*?)</annotation>', re.S)
+_MATH = re.compile(r"<math\b[^>]*>.*?</math>", re.DOTALL)
+_TEX = re.compile(r'<annotation encoding="application/x-tex">(.*?)</annotation>', re.DOTALL)
 _DISPLAY = re.compile(r'^<math\b[^>]*display="block"')
 # Font size (px) ziamath draws at; the SVG is then scaled in em so it follows the text size.
 _SIZE = 20.0
@@ -22,7 +22,7 @@ _SIZE = 20.0
 
 _ENVIRONMENT = re.compile(
     r"^\\begin\{(equation|align|gather|multline|eqnarray|displaymath|flalign|alignat)(\*?)\}(.*)"
-    r"\\end\{\1\2\}$", re.S)
+    r"\\end\{\1\2\}$", re.DOTALL)
 # Multi-line environments become their inline-math counterparts inside display math.
 _INNER = {"align": "aligned", "flalign": "aligned", "eqnarray": "aligned", "gather": "gathered",
           "multline": "gathered", "alignat": "aligned"}

@@ -6,7 +6,7 @@ import copy
 import io
 import mimetypes
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ebooklib import epub
@@ -220,7 +220,7 @@ def _images(book: epub.EpubBook, job: Job, chapters: list[Chapter]) -> None:
 def write(job: Job) -> Rendered:
     book = build_book(job)
     buffer = io.BytesIO()
-    when = datetime.fromtimestamp(job.options.build_time, timezone.utc).replace(tzinfo=None)
+    when = datetime.fromtimestamp(job.options.build_time, UTC).replace(tzinfo=None)
     writer = _Writer(buffer, book, {"mtime": when, "epub3_pages": False, "raise_exceptions": True},
                      lang=job.doc.meta.lang)
     writer.process()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from lxml import html as lhtml
@@ -39,7 +39,7 @@ def print_html(job: Job, body_html: str | None = None) -> str:
 
     `body_html` replaces the document body (the EPUB gives one with an id on every block).
     """
-    stamp = datetime.fromtimestamp(job.options.build_time, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = datetime.fromtimestamp(job.options.build_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     dates = (
         f'<meta name="dcterms.created" content="{stamp}"/>\n'
         f'<meta name="dcterms.modified" content="{stamp}"/>\n'
