@@ -16,6 +16,14 @@ from lxml import etree
 
 ROOT = Path(__file__).resolve().parents[1]
 ESSAY = ROOT / "source" / "digital-silk-road.md"
+ESSAY_HEADINGS = [
+    "Regional Stability and Security",
+    "Chinese-centric Global Supply Chain through PPP",
+    "Geopolitics: Russia and the US",
+    "Chinese Cyber-Diplomacy",
+    "Conclusion",
+    "References",
+]
 XHTML_NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
 
 

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import dsr, family_names, pdf_text
+from helpers import ESSAY_HEADINGS, dsr, family_names, pdf_text
 from lxml import etree
 
 from dsr_export import theme as themes
@@ -23,14 +23,6 @@ NS = {
     "wp": "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing",
 }
 EPOCH = "1609718400"  # 2021-01-04T00:00:00Z
-ESSAY_HEADINGS = [
-    "Regional Stability and Security",
-    "Chinese-centric Global Supply Chain through PPP",
-    "Geopolitics: Russia and the US",
-    "Chinese Cyber-Diplomacy",
-    "Conclusion",
-    "References",
-]
 
 REFS = """\
 references:

@@ -6,17 +6,17 @@ import re
 import zipfile
 
 import docx
-from helpers import ESSAY, XHTML_NS, epub_names, epub_tree, epubcheck, family_names, pdf_text
+from helpers import (
+    ESSAY,
+    ESSAY_HEADINGS,
+    XHTML_NS,
+    epub_names,
+    epub_tree,
+    epubcheck,
+    family_names,
+    pdf_text,
+)
 from lxml import html as lhtml
-
-HEADINGS = [
-    "Regional Stability and Security",
-    "Chinese-centric Global Supply Chain through PPP",
-    "Geopolitics: Russia and the US",
-    "Chinese Cyber-Diplomacy",
-    "Conclusion",
-    "References",
-]
 
 
 def test_every_format_is_written(essay):
@@ -28,7 +28,7 @@ def test_every_format_is_written(essay):
 
 def test_pdf_has_every_heading_and_reference_name(essay):
     text = pdf_text(essay["pdf"])
-    for heading in HEADINGS:
+    for heading in ESSAY_HEADINGS:
         assert heading in text
     for name in family_names():
         assert name in text, name
@@ -65,7 +65,7 @@ def test_pdf_reference_list_has_30_entries(essay):
 def test_html_reference_list_has_30_entries(essay):
     tree = lhtml.fromstring(essay["html"].read_bytes())
     assert len(tree.xpath('//div[@id="refs"]/div[contains(@class, "csl-entry")]')) == 30
-    assert len(tree.xpath("//h1[not(@class='title')]")) == len(HEADINGS)
+    assert len(tree.xpath("//h1[not(@class='title')]")) == len(ESSAY_HEADINGS)
     assert "(key?)" not in essay["html"].read_text()
 
 
@@ -85,7 +85,7 @@ def test_epub_package_and_references(essay):
     assert len(refs.xpath('//x:div[@id="refs"]/x:div', namespaces=XHTML_NS)) == 30
     assert refs.xpath("//x:section/@epub:type", namespaces=XHTML_NS) == ["bibliography"]
     chapters = [n for n in epub_names(essay["epub"]) if re.match(r"EPUB/chapter-\d+\.xhtml", n)]
-    assert len(chapters) == len(HEADINGS) - 1
+    assert len(chapters) == len(ESSAY_HEADINGS) - 1
 
 
 def test_epub_citations_link_into_the_reference_file(essay):
@@ -97,7 +97,7 @@ def test_epub_citations_link_into_the_reference_file(essay):
 def test_docx_uses_heading_styles_and_bibliography(essay):
     document = docx.Document(str(essay["docx"]))
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings == HEADINGS
+    assert headings == ESSAY_HEADINGS
     bibliography = [p for p in document.paragraphs if p.style.name == "Bibliography"]
     assert len(bibliography) == 30
     text = "\n".join(p.text for p in bibliography)
