@@ -171,3 +171,15 @@ def test_a_huge_image_is_refused_or_built_within_bounds(tmp_path: Path) -> None:
     run = dsr("build", str(tmp_path / "p.md"), "--out", str(tmp_path / "out"), "--to", "html,epub,docx")
     assert run.status in (0, 1) and "Traceback" not in run.stderr, run.stderr
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 3 * 1024 * 1024
+
+
+def test_a_source_pandoc_cannot_finish_fails_within_the_time_limit(tmp_path: Path) -> None:
+    """Thousands of nested brackets keep pandoc's reader busy for minutes: the time limit ends it."""
+    source = tmp_path / "brackets.md"
+    source.write_text("---\ntitle: Brackets\n---\n\n" + "[" * 3000 + "x" + "]" * 10 + "\n", encoding="utf-8")
+    run = dsr("build", str(source), "--out", str(tmp_path / "out"), "--to", "html",
+              env={"DSR_EXPORT_PANDOC_TIMEOUT": "3"})
+    assert run.status == 1, run.stderr
+    assert f"{source}: pandoc gave up on this source after 3 s" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -41,18 +41,35 @@ def run(
     A failure becomes a ToolError naming the source file and keeping pandoc's
     own message, never an empty one.
     """
-    proc = subprocess.run(
-        [executable(), *args, *_RTS],
-        input=stdin,
-        capture_output=True,
-        cwd=cwd,
-        env={**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", **(env or {})},
-    )
+    limit = time_limit()
+    try:
+        proc = subprocess.run(
+            [executable(), *args, *_RTS],
+            input=stdin,
+            capture_output=True,
+            cwd=cwd,
+            env={**os.environ, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", **(env or {})},
+            timeout=limit,
+        )
+    except subprocess.TimeoutExpired:
+        # Some pathological Markdown (thousands of nested brackets) keeps pandoc's reader busy
+        # for many minutes inside its memory limit; a build must end all the same.
+        raise ToolError(f"pandoc gave up on this source after {limit:g} s (is it nested thousands deep?)",
+                        path=source) from None
     stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
         detail = " ".join(stderr.split()) or f"pandoc exited with status {proc.returncode}"
         raise ToolError(f"pandoc could not convert this source: {detail}", path=source)
     return proc.stdout, _warnings(stderr)
+
+
+def time_limit() -> float:
+    """Seconds one pandoc run may take: DSR_EXPORT_PANDOC_TIMEOUT, else 300."""
+    value = os.environ.get("DSR_EXPORT_PANDOC_TIMEOUT", "").strip()
+    try:
+        return float(value) if value and float(value) > 0 else 300.0
+    except ValueError:
+        return 300.0
 
 
 def _warnings(stderr: str) -> list[str]:
