@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import shutil
 import signal
 import tempfile
 import threading
@@ -164,10 +165,14 @@ class _Worker:
     def __init__(self, fmt: str) -> None:
         job_read, self._job_write = os.pipe()
         result_read, result_write = os.pipe()
+        # The child's temporary files (WeasyPrint keeps fonts in one) go in a folder the parent
+        # removes, even when it has to kill the child.
+        self._tmp = tempfile.mkdtemp(prefix="dsr-worker-")
         pid = os.fork()
         if pid == 0:  # the child: never returns, never runs the parent's cleanups
             os.close(self._job_write)
             os.close(result_read)
+            os.environ["TMPDIR"] = tempfile.tempdir = self._tmp
             _serve(fmt, job_read, result_write)
         os.close(job_read)
         os.close(result_write)
@@ -226,6 +231,7 @@ class _Worker:
         if self.pid is not None:
             os.waitpid(self.pid, 0)
             self.pid = None
+        shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 def _serve(fmt: str, job_read: int, result_write: int) -> None:

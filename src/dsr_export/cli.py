@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -113,6 +114,13 @@ def _interrupt_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, handler)
 
 
+def _ignore_further_interrupts() -> None:
+    """Once unwinding, a second signal (or one delivered late) must not cut the exit short."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def main(argv: list[str] | None = None) -> int:
     _interrupt_on_sigterm()
     try:
@@ -125,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.format(), file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
+        _ignore_further_interrupts()
         print("dsr-export: interrupted; earlier outputs are unchanged", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug of ours: one line, the traceback only on request
@@ -215,6 +224,21 @@ def _print_result(source: Path, result: Result) -> None:
         print(f"{source}: rebuilt {', '.join(result.rebuilt)}; up to date: {', '.join(fresh)}")
 
 
+def run() -> None:
+    """The console script: main(), then leave at once with its status.
+
+    A signal arriving while the interpreter shuts down (after an interrupted build has
+    already cleaned up) must not turn exit status 130 into a death by signal.
+    """
+    status = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that has gone away (`| head`)
+            pass
+    os._exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
 
