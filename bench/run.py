@@ -338,6 +338,12 @@ NOTES = """\
   the foot of each page; its EPUB and DOCX have no theme. At book length WeasyPrint's tagging
   and footnote layout are a large part of our PDF time, so the book ratio mostly compares two
   different PDFs; the ratio to the floor (same HTML, same PDF settings) measures our overhead.
+- Our EPUB carries the print edition's page numbers, so a full build lays the book out twice:
+  once in the PDF worker for the PDF, and once in the main process for the EPUB's page list
+  (beside EPUB, DOCX and HTML). On two cores the two layouts run side by side, so the wall time
+  is about the larger of them plus the parse; it is also why the cold essay build sits at about
+  1.5x the floor rather than 1.25x, and why the book is slower than the raw route. Sharing one
+  layout (the PDF worker returning the page map with the PDF) is the next step.
 - Peak memory is per process: during a parallel build the PDF worker and the main process are
   both alive, each with its own copy of the parsed document, so the whole build can hold up to
   about twice the figure shown.
