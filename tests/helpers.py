@@ -24,6 +24,15 @@ ESSAY_HEADINGS = [
     "Conclusion",
     "References",
 ]
+# The smallest bibliography a test source can cite: one book, @smith2020.
+ONE_BOOK = """\
+references:
+- id: smith2020
+  type: book
+  author: [{family: Smith, given: Ann}]
+  title: A Book
+  issued: {date-parts: [[2020]]}
+"""
 XHTML_NS = {"x": "http://www.w3.org/1999/xhtml", "epub": "http://www.idpf.org/2007/ops"}
 
 

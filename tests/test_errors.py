@@ -5,16 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import dsr
+from helpers import ONE_BOOK, dsr
 
-REFS = """\
-references:
-- id: smith2020
-  type: book
-  author: [{family: Smith, given: Ann}]
-  title: A Book
-  issued: {date-parts: [[2020]]}
-"""
+REFS = ONE_BOOK
 
 GOOD = """\
 ---

@@ -13,18 +13,11 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from helpers import ROOT, dsr
+from helpers import ONE_BOOK, ROOT, dsr
 from test_security import png
 
 FORMATS = ("pdf", "epub", "docx", "html")
-REFS = """\
-references:
-- id: smith2020
-  type: book
-  author: [{family: Smith, given: Ann}]
-  title: A Book
-  issued: {date-parts: [[2020]]}
-"""
+REFS = ONE_BOOK
 
 
 def write_project(folder: Path, paragraphs: int, word: str = "steady") -> Path:
