@@ -250,7 +250,7 @@ def _serve(fmt: str, job_read: int, result_write: int) -> None:
             from .writers import html
 
             job, body = pickle.loads(data)
-            html._BODIES[job.doc] = body  # the parent's pandoc run, not a second one
+            html.keep_body(job.doc, body)  # the parent's pandoc run, not a second one
             payload = _payload(writer, job)
             with os.fdopen(result_write, "wb") as out:
                 out.write(payload)

@@ -78,7 +78,7 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
     """Format -> hash of every input of that format's output for the source at `path`."""
     from . import document
     from . import theme as themes
-    from .citations import DEFAULT_STYLE
+    from .csl import local_style_file
 
     source = src.read(path)
     fm = source.front_matter
@@ -90,12 +90,11 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
     common.add("epoch", source_date_epoch())
     common.add("strict", options.strict)
     common.add("allow-remote", options.allow_remote)
-    for bib in document._bibliographies(source, options):
+    for bib in document.bibliography_paths(source, options):
         common.add("bibliography", str(bib), _file_bytes(bib))
-    style_spec = options.csl or document._string(fm.get("csl"), source, "csl") or DEFAULT_STYLE
-    style_base = Path.cwd() if options.csl else source.folder
-    style_file = (style_base / style_spec).expanduser()
-    if style_spec.endswith(".csl") or "/" in style_spec or style_file.is_file():  # as resolve_style decides
+    style_spec, style_base = document.style_request(source, options)
+    style_file = local_style_file(style_spec, style_base)
+    if style_file is not None:
         common.add("style", style_spec, str(style_file), _file_bytes(style_file))
     else:  # a name from the collection, whose files change only with its version (in the tools)
         common.add("style", style_spec)

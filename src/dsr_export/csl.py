@@ -116,11 +116,17 @@ def search(query: str) -> list[Entry]:
 # --- finding one style ------------------------------------------------------
 
 
+def local_style_file(spec: str, base: Path) -> Path | None:
+    """The file `spec` names when it is a path (not a collection id), whether or not it exists."""
+    candidate = (base / spec).expanduser()
+    return candidate if spec.endswith(".csl") or "/" in spec or candidate.is_file() else None
+
+
 def resolve_style(spec: str, base: Path, origin: Path | None = None) -> Style:
     """Find a style by collection id or by path (relative to `base`)."""
-    candidate = (base / spec).expanduser()
+    candidate = local_style_file(spec, base)
     independent, dependent = _collection()
-    if spec.endswith(".csl") or "/" in spec or candidate.is_file():
+    if candidate is not None:
         if not candidate.is_file():
             raise DsrError(f"CSL style file not found: {spec}", path=origin)
         if not _is_dependent(candidate):

@@ -45,11 +45,9 @@ def parse(path: Path, options: Options) -> Document:
     """Read, parse and check one source; raise GateError listing every error found."""
     source = src.read(path)
     fm = source.front_matter
-    bibs = _bibliographies(source, options)
+    bibs = bibliography_paths(source, options)
     refs = load_bibliographies(list(bibs), source.path)
-    style_spec = options.csl or _string(fm.get("csl"), source, "csl") or DEFAULT_STYLE
-    style_base = Path.cwd() if options.csl else source.folder
-    style = resolve_style(style_spec, style_base, origin=source.path)
+    style = resolve_style(*style_request(source, options), origin=source.path)
 
     args = ["--lua-filter", str(transforms.CITO_FILTER), "--citeproc", "--csl", str(style.path)]
     for bib in bibs:
@@ -85,6 +83,14 @@ def parse(path: Path, options: Options) -> Document:
     return Document(source, meta, tree, style, bibs, refs, tuple(warnings))
 
 
+def style_request(source: src.Source, options: Options) -> tuple[str, Path]:
+    """The style asked for and where a path in it resolves from: --csl (working folder) wins
+    over front matter `csl` (the source's folder), which wins over the default."""
+    if options.csl:
+        return options.csl, Path.cwd()
+    return _string(source.front_matter.get("csl"), source, "csl") or DEFAULT_STYLE, source.folder
+
+
 def _string(value: Any, source: src.Source, key: str) -> str | None:
     if value is None:
         return None
@@ -93,7 +99,7 @@ def _string(value: Any, source: src.Source, key: str) -> str | None:
     return value
 
 
-def _bibliographies(source: src.Source, options: Options) -> tuple[Path, ...]:
+def bibliography_paths(source: src.Source, options: Options) -> tuple[Path, ...]:
     """Command-line bibliographies (relative to the working folder) win over front matter ones."""
     if options.bibliographies:
         return tuple(p.resolve() for p in options.bibliographies)

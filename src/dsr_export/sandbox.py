@@ -67,6 +67,15 @@ class Sandbox:
     def allows_url(self, url: str) -> bool:
         return self.refusal(url) is None
 
+    def local_file(self, url: str) -> Path | None:
+        """The existing file inside the sandbox that `url` names, else None (remote, refused, missing)."""
+        parts = urlsplit(url.strip())
+        if parts.scheme.lower() not in ("", "file") or parts.netloc or not parts.path or self.refusal(url):
+            return None
+        path = Path(unquote(parts.path))
+        path = path if path.is_absolute() else self.folder / path
+        return path if path.is_file() else None
+
 
 def for_paths(*paths: Path, allow_remote: bool = False) -> Sandbox:
     """A sandbox over `paths`; the first is the source's folder."""
@@ -177,13 +186,8 @@ def inline_images(tree: dict[str, Any], sandbox: Sandbox) -> dict[str, Any]:
     for node in A.walk(tree.get("blocks", [])):
         if node["t"] != "Image":
             continue
-        url = node["c"][2][0]
-        parts = urlsplit(url)
-        if parts.scheme.lower() not in ("", "file") or sandbox.refusal(url) or not parts.path:
-            continue
-        path = Path(unquote(parts.path))
-        path = path if path.is_absolute() else sandbox.folder / path
-        if path.is_file():
+        path = sandbox.local_file(node["c"][2][0])
+        if path is not None:
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             node["c"][2][0] = f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}"
     return tree

@@ -13,6 +13,7 @@ from ebooklib import epub
 from lxml import etree
 
 from .. import xhtml
+from ..sandbox import for_paths
 from ..xhtml import XML, q
 from . import Job, Rendered, epub_cover, epub_nav, epub_pages, html, pdf, zipped
 from .epub_chapters import Chapter, place_notes, relink, split
@@ -199,15 +200,14 @@ def build_book(job: Job) -> epub.EpubBook:
 
 def _images(book: epub.EpubBook, job: Job, chapters: list[Chapter]) -> None:
     """Local images the text shows, copied into the book under images/ and pointed at there."""
-    from ..gate import is_remote, local_path
-
+    sandbox = for_paths(job.doc.folder)
     seen: dict[str, str] = {}
     for chapter in chapters:
         for element in chapter.elements:
             for img in element.iter(q("img")):
                 src = img.get("src", "")
-                path = local_path(src, job.doc.folder) if src and not is_remote(src) else None
-                if path is None or not path.is_file():
+                path = sandbox.local_file(src)
+                if path is None:
                     continue
                 if src not in seen:
                     seen[src] = f"images/figure-{len(seen) + 1}{path.suffix.lower()}"

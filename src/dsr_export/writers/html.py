@@ -11,7 +11,6 @@ from lxml import html as lhtml
 
 from .. import pandoc
 from ..document import Document
-from ..gate import is_remote, local_path
 from ..metadata import Author
 from ..sandbox import for_paths
 from ..theme import FontFace
@@ -36,6 +35,11 @@ def body(doc: Document) -> str:
         )
         _BODIES[doc] = out.decode("utf-8")
     return _BODIES[doc]
+
+
+def keep_body(doc: Document, body_html: str) -> None:
+    """Use `body_html` as the document's body (made by pandoc in another process)."""
+    _BODIES[doc] = body_html
 
 
 def title_block(doc: Document) -> str:
@@ -100,9 +104,8 @@ def embed_images(doc: Document, body_html: str) -> str:
     sandbox = for_paths(doc.folder)
     changed = False
     for img in root.iter("img"):
-        src = img.get("src", "")
-        path = local_path(src, doc.folder) if src and not is_remote(src) else None
-        if path is not None and sandbox.allows(path) and path.is_file():
+        path = sandbox.local_file(img.get("src", ""))
+        if path is not None:
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             img.set("src", f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}")
             changed = True

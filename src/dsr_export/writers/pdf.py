@@ -91,22 +91,28 @@ def _fetcher(sandbox: Sandbox):  # type: ignore[no-untyped-def]
     return SandboxedFetcher(allowed_protocols=protocols, allow_redirects=sandbox.allow_remote)
 
 
-def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
-    """Lay out `document_html`; return the PDF and WeasyPrint's warnings."""
+def _weasy_html(job: Job, document_html: str):  # type: ignore[no-untyped-def]
+    """WeasyPrint's document for `document_html`, reading only what the sandbox allows.
+
+    The PDF and the EPUB's page map both come from here, so they are laid out alike.
+    """
     import weasyprint
 
     sandbox = for_paths(
         job.doc.folder, *(f.path.parent for f in job.theme.faces), allow_remote=job.options.allow_remote
     )
+    return weasyprint.HTML(
+        string=document_html, base_url=job.doc.folder.as_uri() + "/", url_fetcher=_fetcher(sandbox)
+    )
+
+
+def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
+    """Lay out `document_html`; return the PDF and WeasyPrint's warnings."""
     collector = _Collector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
-        document = weasyprint.HTML(
-            string=document_html,
-            base_url=job.doc.folder.as_uri() + "/",
-            url_fetcher=_fetcher(sandbox),
-        )
+        document = _weasy_html(job, document_html)
         data = document.write_pdf(pdf_variant=job.options.pdf_variant or DEFAULT_VARIANT, pdf_tags=True)
     finally:
         logger.removeHandler(collector)
@@ -141,12 +147,7 @@ def page_of_ids(job: Job, document_html: str) -> dict[str, int]:
 
     Ids do not change the layout, so the pages are those of the PDF of the same build.
     """
-    import weasyprint
-
-    sandbox = for_paths(job.doc.folder, *(f.path.parent for f in job.theme.faces))
-    layout = weasyprint.HTML(
-        string=document_html, base_url=job.doc.folder.as_uri() + "/", url_fetcher=_fetcher(sandbox)
-    ).render()
+    layout = _weasy_html(job, document_html).render()
     first: dict[str, int] = {}
     for number, page in enumerate(layout.pages, start=1):
         for ident in page.anchors:
