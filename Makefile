@@ -16,13 +16,14 @@ CODE   := $(wildcard styles/*) $(shell find src -name '*.py' -o -name '*.css') p
 DEPS   := $(wildcard $(dir $(SOURCE))*) $(CODE)
 
 .DEFAULT_GOAL := all
-.PHONY: all setup ace $(FORMATS) check test clean batch bench
+.PHONY: all setup system-test ace $(FORMATS) check test clean batch bench
 
 all: $(OUT)/.built
 
 setup: $(SETUP)
 
-$(SETUP): pyproject.toml
+$(SETUP): pyproject.toml tools/system-packages
+	tools/setup-system build
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -60,8 +61,12 @@ bench: $(SETUP)
 check: $(SETUP)
 	$(DSR) check $(SOURCE)
 
-test: $(SETUP) ace
-	$(BIN)/python -m pytest
+# The system tools the tests use (Chromium, LibreOffice, poppler): checked on every run, quick when present.
+system-test:
+	tools/setup-system test
+
+test: $(SETUP) system-test ace
+	PUPPETEER_EXECUTABLE_PATH="$${PUPPETEER_EXECUTABLE_PATH:-/usr/bin/chromium}" $(BIN)/python -m pytest
 
 # Ace by DAISY (EPUB accessibility checker), project-local; it drives the system Chromium.
 ACE := .cache/ace/node_modules/.bin/ace-cli
