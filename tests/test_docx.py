@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import zipfile
@@ -347,10 +346,7 @@ def test_two_builds_are_byte_identical(paper):
 def test_libreoffice_opens_the_essay(essay, tmp_path):
     """A real client converts the DOCX; it exits 0 even on failure, so read the PDF it made."""
     soffice = shutil.which("soffice")
-    if soffice is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) is not installed; .ci/run installs it")
-        pytest.skip("LibreOffice (soffice) is not installed")
+    assert soffice, "LibreOffice (soffice) is not installed; `make test` installs it (tools/setup-system test)"
     profile = tmp_path / "profile"  # a private profile: concurrent runs must not share one
     subprocess.run(
         [

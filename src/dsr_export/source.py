@@ -61,7 +61,21 @@ def read(path: Path) -> Source:
             f"source contains the control character U+{ord(control.group()):04X}, which no output format can hold",
             path=path, line=text.count("\n", 0, control.start()) + 1,
         )
-    return Source(path=path, text=text, front_matter=front_matter(text, path))
+    meta = front_matter(text, path)
+    if not body(text).strip() and not meta.get("chapters"):
+        raise DsrError("the source has no text", path=path)
+    return Source(path=path, text=text, front_matter=meta)
+
+
+def body(text: str) -> str:
+    """The text after the front matter (all of it when there is none, or when it never ends)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
+        return text
+    for end, line in enumerate(lines[1:], start=1):
+        if _END.match(line.rstrip("\r\n")):
+            return "".join(lines[end + 1 :])
+    return text
 
 
 def front_matter(text: str, path: Path) -> dict[str, Any]:
