@@ -293,6 +293,7 @@ def build_many(paths: list[Path], options: Options) -> list[Outcome]:
     try:
         outcomes = pool.map(_build_quietly_args, [(p, each) for p in paths], chunksize=1)
         pool.close()
+        pool.join()  # idle workers leave on their own: terminating them would interrupt them mid-wait
         return outcomes
     finally:
         pool.terminate()
