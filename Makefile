@@ -1,5 +1,6 @@
 # make        set up .venv and build every format of the default source into build/
 # make test   run the test suite (real pandoc, WeasyPrint, EPUBCheck)
+# make cover  the print cover of the default source (PDF_VARIANT=pdf/x-4 for the printer)
 # make batch SOURCES_DIR=dir   build every dir/*.md, JOBS processes at a time
 # make bench  the benchmark against the raw pandoc route (slow; not part of make test)
 PYTHON ?= python3
@@ -16,7 +17,7 @@ CODE   := $(wildcard styles/*) $(shell find src -name '*.py' -o -name '*.css') p
 DEPS   := $(wildcard $(dir $(SOURCE))*) $(CODE)
 
 .DEFAULT_GOAL := all
-.PHONY: all setup system-test ace $(FORMATS) check test clean batch bench
+.PHONY: all setup system-test ace $(FORMATS) cover check test clean batch bench
 
 all: $(OUT)/.built
 
@@ -41,6 +42,13 @@ $(OUT)/$(STEM).%: $(DEPS) $(SETUP)
 	@touch $@
 
 $(FORMATS): %: $(OUT)/$(STEM).%
+
+# The print cover (back, spine, front), sized from the interior's page count; not part of `make`.
+cover: $(OUT)/$(STEM).cover.pdf
+
+$(OUT)/$(STEM).cover.pdf: $(DEPS) $(SETUP)
+	$(DSR) build $(SOURCE) --to cover --out $(OUT) $(if $(PDF_VARIANT),--pdf-variant $(PDF_VARIANT))
+	@touch $@
 
 # Every Markdown source of a folder, in parallel processes; only out-of-date outputs are rebuilt.
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)

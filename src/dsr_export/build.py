@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import cache, document
 from . import theme as themes
-from .config import Options
+from .config import Options, format_of, suffix
 from .errors import Diagnostic, DsrError
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class Result:
 
     @property
     def up_to_date(self) -> tuple[str, ...]:
-        return tuple(p.suffix[1:] for p in self.outputs if p.suffix[1:] not in self.rebuilt)
+        return tuple(format_of(p) for p in self.outputs if format_of(p) not in self.rebuilt)
 
 
 def theme_for(doc: document.Document, options: Options) -> themes.Theme:
@@ -46,8 +46,8 @@ def theme_for(doc: document.Document, options: Options) -> themes.Theme:
 
 
 def target(options: Options, stem: str, fmt: str) -> Path:
-    """Where a format's file goes (every writer's SUFFIX is "." + its NAME; checked when rendering)."""
-    return options.out_dir / f"{stem}.{fmt}"
+    """Where a format's file goes (every writer's SUFFIX is the format's; checked when rendering)."""
+    return options.out_dir / f"{stem}{suffix(fmt)}"
 
 
 def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]) -> Result:
@@ -128,7 +128,7 @@ def render(
     too, such as an EPUB page-list, can wait on the worker's result here.)
     """
     for fmt in formats:
-        if writers[fmt].SUFFIX != f".{fmt}":
+        if writers[fmt].SUFFIX != suffix(fmt):
             raise AssertionError(f"writer {fmt} has suffix {writers[fmt].SUFFIX}")
     if pdf_worker is None or "pdf" not in formats:
         return {fmt: writers[fmt].write(job) for fmt in formats}

@@ -27,7 +27,7 @@ RECORD_VERSION = 1
 
 # Formats whose content depends on the print layout (for instance an EPUB page-list taken
 # from the PDF's real page breaks): their keys include the print stylesheet as well.
-USES_PRINT_LAYOUT: frozenset[str] = frozenset({"epub"})
+USES_PRINT_LAYOUT: frozenset[str] = frozenset({"epub", "cover"})
 
 # Theme tokens the DOCX reference document does not read, so changing one rebuilds only the
 # formats whose stylesheets use it; a test holds this true.
@@ -110,8 +110,11 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
         print_css = [theme.css("print"), options.page_size, options.crop_marks, options.pdf_variant,
                      options.contents]
         screen_css = theme.css("screen", font_url=lambda f: f.path.name)
+        # A PDF/X output intent embeds the profile the front matter names (or the default one).
+        profile = _print_profile(source, options)
         looks = {
-            "pdf": [print_css, fonts],
+            "pdf": [print_css, fonts, profile],
+            "cover": [themes.render(themes.TEMPLATES / "cover.css", theme, lambda f: f.path.as_uri()), fonts, profile],
             "epub": [screen_css, fonts],
             "html": [screen_css, fonts],
             "docx": [sorted(kv for kv in theme.tokens.items() if kv[0] not in NOT_IN_DOCX)],
@@ -124,6 +127,16 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
         h.add("format", fmt, looks.get(fmt, looks.get("theme")))
         result[fmt] = h.hexdigest()
     return result
+
+
+def _print_profile(source: src.Source, options: Options) -> Any:
+    """The output profile's path and bytes when the build writes PDF/X (None otherwise)."""
+    from .writers import pdf_x
+
+    if options.pdf_variant not in pdf_x.VARIANTS:
+        return None
+    path = pdf_x.profile_path(source) or pdf_x.DEFAULT_PROFILE
+    return [str(path), hashlib.sha256(_file_bytes(path)).hexdigest()]
 
 
 def local_files(source: src.Source) -> list[Path]:

@@ -69,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     common(build)
     build.add_argument("--to", default=",".join(FORMATS), metavar="FORMATS",
-                       help=f"comma-separated formats (default: {','.join(FORMATS)})")
+                       help=f"comma-separated formats (default: {','.join(FORMATS)}; "
+                            "also cover, the print cover with spine, as <stem>.cover.pdf)")
     build.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="DIR",
                        help=f"output folder (default: {DEFAULT_OUT}/); files are DIR/<stem>.<format>")
     build.add_argument("--theme", metavar="NAME_OR_PATH",
@@ -80,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--crop-marks", action="store_true",
                        help="PDF: add crop marks and 3 mm bleed for the printer")
     build.add_argument("--pdf-variant", metavar="VARIANT",
-                       help="PDF standard to write, e.g. pdf/a-3a (default: pdf/ua-1, tagged and accessible)")
+                       help="PDF standard to write: pdf/x-4 or pdf/x-1a for the printer (CMYK, output intent), "
+                            "pdf/a-3a for archives (default: pdf/ua-1, tagged and accessible)")
     build.add_argument("--toc", action="store_true",
                        help="PDF: a table of contents with page numbers after the title block")
     build.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",

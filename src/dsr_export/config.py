@@ -10,7 +10,10 @@ from pathlib import Path
 
 from .errors import UsageError
 
-FORMATS = ("pdf", "epub", "docx", "html")
+FORMATS = ("pdf", "epub", "docx", "html")  # what a build makes unless told otherwise
+EXTRA_FORMATS = ("cover",)  # made only when asked for (--to cover)
+# Each format's file ends in ".<format>", but for these.
+SUFFIXES = {"cover": ".cover.pdf"}
 DEFAULT_SOURCE = Path("source/digital-silk-road.md")
 DEFAULT_OUT = Path("build")
 DEFAULT_THEME = "default"
@@ -39,10 +42,21 @@ class Options:
 def parse_formats(spec: str) -> tuple[str, ...]:
     """`pdf,epub` -> ("pdf", "epub"); unknown names are a usage error."""
     wanted = [f.strip().lower() for f in spec.split(",") if f.strip()]
-    unknown = [f for f in wanted if f not in FORMATS]
+    known = (*FORMATS, *EXTRA_FORMATS)
+    unknown = [f for f in wanted if f not in known]
     if unknown or not wanted:
-        raise UsageError(f"unknown format '{','.join(unknown) or spec}'; choose from {', '.join(FORMATS)}")
+        raise UsageError(f"unknown format '{','.join(unknown) or spec}'; choose from {', '.join(known)}")
     return tuple(dict.fromkeys(wanted))
+
+
+def suffix(fmt: str) -> str:
+    """How the file of a format ends: `.pdf`, ..., `.cover.pdf`."""
+    return SUFFIXES.get(fmt, f".{fmt}")
+
+
+def format_of(path: Path) -> str:
+    """The format an output file is of, from its name."""
+    return next((fmt for fmt, end in SUFFIXES.items() if path.name.endswith(end)), path.suffix[1:])
 
 
 def source_date_epoch() -> int | None:
@@ -69,14 +83,25 @@ def parse_page_size(spec: str) -> str:
     return size
 
 
-def parse_pdf_variant(name: str) -> str:
-    """A PDF variant WeasyPrint can write (`pdf/ua-1`, `pdf/a-3a`, ...); others are a usage error."""
+# PDF/X variants WeasyPrint would only label (no colour conversion): refused rather than written.
+UNSUPPORTED_VARIANTS = frozenset({"pdf/x-3", "pdf/x-5g", "debug"})
+
+
+def pdf_variants() -> tuple[str, ...]:
+    """Every PDF variant a build can write honestly: WeasyPrint's PDF/A and PDF/UA, and our PDF/X."""
     from weasyprint.pdf import VARIANTS
 
+    from .writers.pdf_x import VARIANTS as PRINT_VARIANTS
+
+    return tuple(dict.fromkeys([*(v for v in VARIANTS if v not in UNSUPPORTED_VARIANTS), *PRINT_VARIANTS]))
+
+
+def parse_pdf_variant(name: str) -> str:
+    """A PDF variant we can write (`pdf/ua-1`, `pdf/a-3a`, `pdf/x-4`, ...); others are a usage error."""
     wanted = name.strip().lower()
-    if wanted not in VARIANTS or wanted == "debug":
-        choices = ", ".join(v for v in VARIANTS if v != "debug")
-        raise UsageError(f"unknown PDF variant '{name}'; choose from {choices}")
+    choices = pdf_variants()
+    if wanted not in choices:
+        raise UsageError(f"unknown or unsupported PDF variant '{name}'; choose from {', '.join(choices)}")
     return wanted
 
 

@@ -30,6 +30,6 @@ class Rendered:
 
 def registry() -> dict[str, ModuleType]:
     """Format name -> writer module (imported on first use: WeasyPrint is slow to load)."""
-    from . import docx, epub, html, pdf
+    from . import cover, docx, epub, html, pdf
 
-    return {m.NAME: m for m in (pdf, epub, docx, html)}
+    return {m.NAME: m for m in (pdf, epub, docx, html, cover)}

@@ -16,6 +16,7 @@ from ..sandbox import Sandbox, for_paths
 from ..theme import Theme
 from ..transforms.math import print_math
 from . import Job, Rendered, html
+from . import pdf_x
 from . import print_html as printing
 
 NAME = "pdf"
@@ -113,9 +114,14 @@ def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
     logger.addHandler(collector)
     try:
         document = _weasy_html(job, document_html)
-        data = document.write_pdf(pdf_variant=job.options.pdf_variant or DEFAULT_VARIANT, pdf_tags=True)
+        variant = job.options.pdf_variant or DEFAULT_VARIANT
+        # PDF/X is our own step after the layout; the layout itself stays tagged PDF/UA.
+        data = document.write_pdf(pdf_variant=DEFAULT_VARIANT if variant in pdf_x.VARIANTS else variant,
+                                  pdf_tags=True)
     finally:
         logger.removeHandler(collector)
+    if variant in pdf_x.VARIANTS:
+        data = pdf_x.conform(data, variant, pdf_x.condition_for(job.doc.source))
     return data, collector.messages
 
 
@@ -124,7 +130,7 @@ def write(job: Job) -> Rendered:
     text = lhtml.document_fromstring(document_html).find("body").text_content()
     missing = glyphs.missing(text, job.theme, job.doc.source)
     data, messages = render(job, document_html)
-    warnings = tuple(_diagnostic(m, job) for m in messages)
+    warnings = tuple(diagnostic(m, job) for m in messages)
     return Rendered(data, (*missing, *warnings))
 
 
@@ -132,7 +138,7 @@ _QUOTED = re.compile(r"'([^']+)'")
 _EXCEPTION_NAME = re.compile(r"\b[A-Z]\w*(?:Error|Exception): ")
 
 
-def _diagnostic(message: str, job: Job) -> Diagnostic:
+def diagnostic(message: str, job: Job) -> Diagnostic:
     """A WeasyPrint problem as our warning, on the source line of the address it names, if any."""
     quoted = _QUOTED.search(message)
     line = job.doc.source.line_of(quoted[1]) if quoted else None
@@ -140,6 +146,11 @@ def _diagnostic(message: str, job: Job) -> Diagnostic:
         # A file in the source's folder: the source names it relative to the folder.
         line = job.doc.source.line_of(unquote(quoted[1][len(job.doc.folder.as_uri()) + 1:]))
     return Diagnostic(f"PDF: {_EXCEPTION_NAME.sub('', message)}", job.doc.source.path, line, "weasyprint", "warning")
+
+
+def page_count(job: Job) -> int:
+    """How many pages the print layout of this job has (what a cover's spine is sized from)."""
+    return len(_weasy_html(job, print_html(job)).render().pages)
 
 
 def page_of_ids(job: Job, document_html: str) -> dict[str, int]:
