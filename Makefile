@@ -3,6 +3,7 @@
 # make cover  the print cover of the default source (PDF_VARIANT=pdf/x-4 for the printer)
 # make batch SOURCES_DIR=dir   build every dir/*.md, JOBS processes at a time
 # make bench  the benchmark against the raw pandoc route (slow; not part of make test)
+# make bench-cluster  a 16-title catalogue on a local Dask cluster against --jobs (slow)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -17,7 +18,7 @@ CODE   := $(wildcard styles/*) $(shell find src -name '*.py' -o -name '*.css') p
 DEPS   := $(wildcard $(dir $(SOURCE))*) $(CODE)
 
 .DEFAULT_GOAL := all
-.PHONY: all setup system-test ace $(FORMATS) cover check test clean batch bench
+.PHONY: all setup system-test ace $(FORMATS) cover check test clean batch bench bench-cluster
 
 all: $(OUT)/.built
 
@@ -65,6 +66,10 @@ $(BATCH_STAMP): $(if $(SOURCES_DIR),$(wildcard $(SOURCES_DIR)/*)) $(CODE) $(SETU
 
 bench: $(SETUP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# 16 titles serially, with --jobs 2 and on a local Dask cluster of 2 workers (slow; not part of make test)
+bench-cluster: $(SETUP)
+	$(BIN)/python bench/cluster.py $(BENCH_ARGS)
 
 check: $(SETUP)
 	$(DSR) check $(SOURCE)

@@ -9,6 +9,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -275,23 +276,35 @@ class Outcome:
     source: Path
     result: Result | None
     error: DsrError | None
+    seconds: float = 0.0
 
 
-def build_many(paths: list[Path], options: Options) -> list[Outcome]:
+def build_many(
+    paths: list[Path], options: Options, on_done: Callable[[Outcome], None] | None = None
+) -> list[Outcome]:
     """Build several sources, `options.jobs` at a time in forked worker processes, in source order.
 
     Each worker gets an equal share of the jobs for its own formats; outputs are the
     same bytes as a serial build (one build time is fixed here for all of them).
+    `on_done` hears of each source as it finishes, in source order.
     """
     workers = max(1, min(options.jobs, len(paths)))
     each = replace(options, jobs=max(1, options.jobs // workers))
+    done = on_done or (lambda _: None)
     if workers == 1:
-        return [_build_quietly(path, each) for path in paths]
+        outcomes = []
+        for path in paths:
+            outcomes.append(_build_quietly(path, each))
+            done(outcomes[-1])
+        return outcomes
     import multiprocessing
 
     pool = multiprocessing.get_context("fork").Pool(workers)
     try:
-        outcomes = pool.map(_build_quietly_args, [(p, each) for p in paths], chunksize=1)
+        outcomes = []
+        for outcome in pool.imap(_build_quietly_args, [(p, each) for p in paths], chunksize=1):
+            outcomes.append(outcome)
+            done(outcome)
         pool.close()
         pool.join()  # idle workers leave on their own: terminating them would interrupt them mid-wait
         return outcomes
@@ -306,10 +319,11 @@ def _build_quietly_args(args: tuple[Path, Options]) -> Outcome:
 
 def _build_quietly(path: Path, options: Options) -> Outcome:
     """Build one source; warnings travel in the result and errors in the outcome, for the caller to report."""
+    started = time.perf_counter()
     try:
-        return Outcome(path, build_one(path, options, lambda _: None), None)
+        return Outcome(path, build_one(path, options, lambda _: None), None, time.perf_counter() - started)
     except DsrError as exc:
-        return Outcome(path, None, exc)
+        return Outcome(path, None, exc, time.perf_counter() - started)
 
 
 def write_atomic(target: Path, data: bytes) -> None:

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -90,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
                             "of a batch (default: the available cores)")
     build.add_argument("--force", "--no-cache", action="store_true", dest="force",
                        help="rebuild every output even if its recorded inputs are unchanged")
+    build.add_argument("--scheduler", metavar="ADDRESS", default=os.environ.get("DSR_EXPORT_SCHEDULER"),
+                       help="build the sources on a Dask cluster: tcp://HOST:8786, or local:N for N local "
+                            "worker processes (default: $DSR_EXPORT_SCHEDULER, else this machine's --jobs)")
+    build.add_argument("--report", type=Path, metavar="FILE.json",
+                       help="write a JSON report: per source its outputs, their hashes, warnings, errors, time")
+    build.add_argument("--quiet", "-q", action="store_true",
+                       help="no progress lines for a batch (warnings and errors are still printed)")
 
     check = commands.add_parser("check", help="run the citation gate and source checks only")
     common(check)
@@ -201,11 +209,28 @@ def _run(args: argparse.Namespace) -> int:
                 _report(warning)
             print(f"{source}: ok ({len(doc.references)} references, style {doc.style.name})")
         return EXIT_OK
-    if len(sources) == 1:
-        _print_result(sources[0], build.build_one(sources[0], options, _report))
+    started = time.perf_counter()
+    if len(sources) == 1 and not args.scheduler:
+        try:
+            result = build.build_one(sources[0], options, _report)
+        except DsrError as exc:
+            _write_report(args, [build.Outcome(sources[0], None, exc, time.perf_counter() - started)], started)
+            raise
+        _write_report(args, [build.Outcome(sources[0], result, None, time.perf_counter() - started)], started)
+        _print_result(sources[0], result)
         return EXIT_OK
+    from .progress import Progress
+
+    progress = Progress(len(sources), quiet=args.quiet)
+    if args.scheduler:
+        from .executors.cluster import build_on_cluster
+
+        outcomes = build_on_cluster(sources, options, args.scheduler, progress)
+    else:
+        outcomes = build.build_many(sources, options, progress)
+    _write_report(args, outcomes, started)
     status = EXIT_OK
-    for outcome in build.build_many(sources, options):
+    for outcome in outcomes:
         if outcome.error is not None:
             print(outcome.error.format(), file=sys.stderr)
             status = max(status, outcome.error.exit_status)
@@ -214,6 +239,14 @@ def _run(args: argparse.Namespace) -> int:
                 _report(warning)
             _print_result(outcome.source, outcome.result)
     return status
+
+
+def _write_report(args: argparse.Namespace, outcomes: list, started: float) -> None:
+    if args.report is not None:
+        from . import report
+
+        executor = args.scheduler or f"local:{args.jobs or available_cores()}"
+        report.write(args.report, outcomes, time.perf_counter() - started, executor)
 
 
 def _print_result(source: Path, result: Result) -> None:

@@ -15,8 +15,7 @@ from ..errors import Diagnostic
 from ..sandbox import Sandbox, for_paths
 from ..theme import Theme
 from ..transforms.math import print_math
-from . import Job, Rendered, html
-from . import pdf_x
+from . import Job, Rendered, html, pdf_x
 from . import print_html as printing
 
 NAME = "pdf"

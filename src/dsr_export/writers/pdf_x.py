@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pikepdf
-from PIL import Image, ImageCms
 from pikepdf import Array, Dictionary, Name, Operator
+from PIL import Image, ImageCms
 
 from ..errors import DsrError
 from ..sandbox import for_paths
@@ -369,7 +369,7 @@ def _kind(space: Any) -> str | None:
 
 def _is_rgb(space: Any) -> bool:
     """DeviceRGB, CalRGB, or an ICC-based space with three components."""
-    if isinstance(space, Name) or isinstance(space, str):
+    if isinstance(space, (Name, str)):
         return str(space) in ("/DeviceRGB", "/RGB", "/CalRGB")
     if isinstance(space, Array) and len(space) >= 1:
         family = str(space[0])
