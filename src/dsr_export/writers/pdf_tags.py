@@ -1,0 +1,281 @@
+"""PDF/UA repairs of WeasyPrint's structure tree: links, page furniture, notes, formulas, tables.
+
+WeasyPrint (70) tags a page as it lays it out, and leaves a few things a PDF/UA check fails on:
+a link's nested boxes get link annotations of their own that sit outside any `Link` element,
+running heads and folios are marked as content of elements that are in no tree, notes and
+formulas are `Span` and `Figure`, table headers have no scope. `tag()` mends those in the PDF
+itself, after layout, so it runs on any PDF the writer lays out; it changes nothing that is drawn.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Collection, Iterator, Sequence
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, String
+
+# Inline elements: a Div holding only these holds a paragraph.
+_INLINE = {"/Span", "/Link", "/NonStruct", "/Formula", "/Note", "/Reference", "/Quote", "/Code"}
+_TEXT_SHOWING = {"Tj", "TJ", "'", '"'}
+_ALT = re.compile(r'<img\b[^>]*\brole="math"[^>]*\balt="([^"]*)"')
+_NOTE = re.compile(r'<span class="footnote" id="([^"]*)"')
+
+
+def formulas_of(document_html: str) -> list[str]:
+    """The TeX of every formula drawn for print (the alt text of its image), in order."""
+    return [html.unescape(tex) for tex in _ALT.findall(document_html)]
+
+
+def notes_of(document_html: str) -> list[str]:
+    """The ids of the notes set at the foot of the page, in order."""
+    return [html.unescape(ident) for ident in _NOTE.findall(document_html)]
+
+
+def tag(pdf_bytes: bytes, *, formulas: Collection[str] = (), notes: Sequence[str] = ()) -> bytes:
+    """`pdf_bytes` with its structure tree mended for PDF/UA; a PDF without one is returned as is.
+
+    `formulas` are the alternative texts of figures that are formulas; `notes` the ids of the
+    notes in order (notes get `note-N` ids where they are not given or do not match in number).
+    """
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        if "/StructTreeRoot" not in pdf.Root:
+            return pdf_bytes
+        retag(pdf, formulas=formulas, notes=notes)
+        out = io.BytesIO()
+        # deterministic: two builds of one source stay byte for byte the same
+        pdf.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+def retag(pdf: pikepdf.Pdf, *, formulas: Collection[str] = (), notes: Sequence[str] = ()) -> None:
+    """Mend the structure tree of `pdf` in place (see the module's docstring)."""
+    tree = _Tree(pdf)
+    _furniture_as_artifacts(pdf, tree)
+    _links(tree)
+    _notes(pdf, tree, notes)
+    wanted = set(formulas)
+    for element in tree.elements():
+        kind = element.S
+        if kind == "/Figure" and str(element.get("/Alt", "")) in wanted:
+            element.S = Name.Formula
+        elif kind == "/TH":
+            _scope(element)
+        elif kind == "/Div" and _holds_only_inline(element):
+            element.S = Name.P
+
+
+class _Tree:
+    """The structure tree: its elements, and the parent tree that maps content to them."""
+
+    def __init__(self, pdf: pikepdf.Pdf) -> None:
+        self.root = pdf.Root.StructTreeRoot
+        self.parents = pikepdf.NumberTree(self.root.ParentTree)
+
+    def elements(self) -> Iterator[Dictionary]:
+        """Every structure element reachable from the root, parents before children."""
+        stack = list(reversed(_kids(self.root)))
+        while stack:
+            element = stack.pop()
+            if isinstance(element, Dictionary) and "/S" in element:
+                yield element
+                stack.extend(reversed(_kids(element)))
+
+    def reachable(self) -> set[tuple[int, int]]:
+        return {element.objgen for element in self.elements()}
+
+
+def _kids(element: Dictionary) -> list:  # type: ignore[type-arg]
+    kids = element.get("/K")
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, Array) else [kids]
+
+
+def _set_kids(element: Dictionary, kids: list) -> None:  # type: ignore[type-arg]
+    element.K = Array(kids)
+
+
+def _is_objr(kid: object) -> bool:
+    return isinstance(kid, Dictionary) and kid.get("/Type") == "/OBJR"
+
+
+def _furniture_as_artifacts(pdf: pikepdf.Pdf, tree: _Tree) -> None:
+    """Content of elements outside the tree (WeasyPrint's margin boxes: running heads, folios)
+    becomes a pagination artifact, and leaves the parent tree."""
+    reachable = tree.reachable()
+    for page in pdf.pages:
+        if "/StructParents" not in page.obj:
+            continue
+        key = int(page.obj.StructParents)
+        mapping = tree.parents.get(key)
+        if mapping is None:
+            continue
+        orphans = {
+            mcid for mcid, element in enumerate(mapping)
+            if not isinstance(element, Dictionary) or element.objgen not in reachable
+        }
+        if not orphans:
+            continue
+        _rewrite_marks(page.obj, orphans, pdf)
+        for stream in _forms(page.obj):
+            _rewrite_marks(stream, orphans, pdf)
+        tree.parents[key] = Array([None if i in orphans else e for i, e in enumerate(mapping)])
+
+
+def _forms(holder: pikepdf.Object, seen: set[tuple[int, int]] | None = None) -> Iterator[pikepdf.Object]:
+    """The form XObjects a page or form draws, at any depth."""
+    seen = set() if seen is None else seen
+    resources = holder.get("/Resources") or {}
+    for xobject in (resources.get("/XObject") or {}).values():
+        if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
+            seen.add(xobject.objgen)
+            yield xobject
+            yield from _forms(xobject, seen)
+
+
+def _artifact() -> list:  # type: ignore[type-arg]
+    return [Name.Artifact, Dictionary(Type=Name.Pagination)]
+
+
+def _rewrite_marks(holder: pikepdf.Object, orphans: set[int], pdf: pikepdf.Pdf) -> None:
+    """Turn each marked-content sequence whose MCID is in `orphans` into a pagination artifact."""
+    instructions = pikepdf.parse_content_stream(holder)
+    changed = False
+    out = []
+    for instruction in instructions:
+        operands, operator = instruction.operands, instruction.operator
+        if str(operator) == "BDC" and len(operands) == 2 and isinstance(operands[1], Dictionary):
+            mcid = operands[1].get("/MCID")
+            if mcid is not None and int(mcid) in orphans:
+                out.append(pikepdf.ContentStreamInstruction(_artifact(), operator))
+                changed = True
+                continue
+        out.append(instruction)
+    if not changed:
+        return
+    data = pikepdf.unparse_content_stream(out)
+    if isinstance(holder, pikepdf.Stream):
+        holder.write(data)
+    else:
+        holder.Contents = pdf.make_stream(data)
+
+
+def _links(tree: _Tree) -> None:
+    """Every link annotation's OBJR into its `Link` element, and every `Link` with a text or `/Alt`.
+
+    WeasyPrint gives each box inside a link an annotation of its own (a `span` in an `a`, the
+    `a::after` of a contents leader), filed under that box's element; the annotation belongs
+    to the link, so its OBJR moves to the nearest `Link` above, and a nested `Link` becomes a `Span`.
+    """
+    elements = list(tree.elements())
+    for element in elements:
+        objrs = [kid for kid in _kids(element) if _is_objr(kid)]
+        if not objrs:
+            continue
+        link = _ancestor_link(element)
+        if link is None:
+            element.S = Name.Link
+            continue
+        _set_kids(element, [kid for kid in _kids(element) if not _is_objr(kid)])
+        _set_kids(link, [*_kids(link), *objrs])
+        for objr in objrs:
+            annotation = objr.Obj
+            if "/StructParent" in annotation:
+                tree.parents[int(annotation.StructParent)] = link
+        if element.S == "/Link":
+            element.S = Name.Span
+    for element in tree.elements():
+        if element.S == "/Link" and "/Alt" not in element and not _has_content(element):
+            alt = _link_description(element)
+            if alt:
+                element.Alt = String(alt)
+
+
+def _ancestor_link(element: Dictionary) -> Dictionary | None:
+    parent = element.get("/P")
+    while isinstance(parent, Dictionary) and "/S" in parent:
+        if parent.S == "/Link":
+            return parent
+        parent = parent.get("/P")
+    return None
+
+
+def _has_content(element: Dictionary) -> bool:
+    """Whether marked content (an MCID) sits in `element` or below it."""
+    for kid in _kids(element):
+        if isinstance(kid, int):
+            return True
+        if isinstance(kid, Dictionary):
+            if kid.get("/Type") == "/MCR" or ("/S" in kid and _has_content(kid)):
+                return True
+    return False
+
+
+def _link_description(link: Dictionary) -> str:
+    """A link's target in words: its address, or the place in the document it leads to."""
+    for kid in _kids(link):
+        if _is_objr(kid):
+            annotation = kid.Obj
+            action = annotation.get("/A")
+            if action is not None and "/URI" in action:
+                return str(action.URI)
+            if "/Contents" in annotation:
+                return str(annotation.Contents)
+    return ""
+
+
+def _notes(pdf: pikepdf.Pdf, tree: _Tree, ids: Sequence[str]) -> None:
+    """Each note in WeasyPrint's footnote area becomes a `Note` with an id.
+
+    The footnote area is the element with no HTML element of its own (`NonStruct`) that
+    follows the page's body (`Part`) among the document's children; each child is one note.
+    """
+    document = _kids(tree.root)[0]
+    found: list[Dictionary] = []
+    after_body: set[tuple[int, int]] = set()
+    for element in _kids(document):
+        if not isinstance(element, Dictionary) or "/Pg" not in element:
+            continue
+        page = element.Pg.objgen
+        if element.S == "/Part":
+            after_body.add(page)
+        elif element.S == "/NonStruct" and page in after_body:
+            found.extend(kid for kid in _kids(element) if isinstance(kid, Dictionary) and "/S" in kid)
+    names = list(ids) if len(ids) == len(found) else [f"note-{n}" for n in range(1, len(found) + 1)]
+    for element, name in zip(found, names):
+        element.S = Name.Note
+        element.ID = String(name)
+    if found:
+        tree.root.IDTree = pdf.make_indirect(Dictionary(Names=Array(
+            [item for name, element in sorted(zip(names, found)) for item in (String(name), element)])))
+
+
+def _scope(header: Dictionary) -> None:
+    """`/Scope` for a table header: a row's first cell in a body heads its row, others their column."""
+    row = header.get("/P")
+    section = row.get("/P") if isinstance(row, Dictionary) else None
+    kids = _kids(row) if isinstance(row, Dictionary) else []
+    first = bool(kids) and isinstance(kids[0], Dictionary) and kids[0].objgen == header.objgen
+    in_body = isinstance(section, Dictionary) and section.get("/S") == "/TBody"
+    scope = Name.Row if in_body and first and _heads_a_row(row) else Name.Column
+    attributes = header.get("/A")
+    if isinstance(attributes, Dictionary):
+        attributes.Scope = scope
+    else:
+        header.A = Dictionary(O=Name.Table, Scope=scope)
+
+
+def _heads_a_row(row: Dictionary) -> bool:
+    """A body row whose first cell is a header and whose others are data."""
+    kinds = [str(kid.get("/S")) for kid in _kids(row) if isinstance(kid, Dictionary)]
+    return len(kinds) > 1 and kinds[0] == "/TH" and "/TD" in kinds[1:]
+
+
+def _holds_only_inline(element: Dictionary) -> bool:
+    kids = _kids(element)
+    return bool(kids) and all(
+        isinstance(kid, Dictionary) and str(kid.get("/S")) in _INLINE for kid in kids
+    )
