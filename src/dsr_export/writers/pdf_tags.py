@@ -19,7 +19,7 @@ from pikepdf import Array, Dictionary, Name, String
 
 # Inline elements: a Div holding only these holds a paragraph.
 _INLINE = {"/Span", "/Link", "/NonStruct", "/Formula", "/Note", "/Reference", "/Quote", "/Code"}
-_TEXT_SHOWING = {"Tj", "TJ", "'", '"'}
+_PRINT, _HIDDEN, _NO_VIEW = 4, 2, 32  # annotation flags
 _ALT = re.compile(r'<img\b[^>]*\brole="math"[^>]*\balt="([^"]*)"')
 _NOTE = re.compile(r'<span class="footnote" id="([^"]*)"')
 
@@ -56,6 +56,8 @@ def retag(pdf: pikepdf.Pdf, *, formulas: Collection[str] = (), notes: Sequence[s
     _furniture_as_artifacts(pdf, tree)
     _links(tree)
     _notes(pdf, tree, notes)
+    for element in tree.root.K if isinstance(tree.root.K, Array) else [tree.root.K]:
+        _prune(element)
     wanted = set(formulas)
     for element in tree.elements():
         kind = element.S
@@ -188,7 +190,13 @@ def _links(tree: _Tree) -> None:
         if element.S == "/Link":
             element.S = Name.Span
     for element in tree.elements():
-        if element.S == "/Link" and "/Alt" not in element and not _has_content(element):
+        if element.S != "/Link":
+            continue
+        for kid in _kids(element):
+            if _is_objr(kid):
+                # printed like the page it is on, never hidden from a reader (PDF/A and PDF/UA)
+                kid.Obj.F = (int(kid.Obj.get("/F", 0)) | _PRINT) & ~(_HIDDEN | _NO_VIEW)
+        if "/Alt" not in element and not _has_content(element):
             alt = _link_description(element)
             if alt:
                 element.Alt = String(alt)
@@ -272,6 +280,19 @@ def _heads_a_row(row: Dictionary) -> bool:
     """A body row whose first cell is a header and whose others are data."""
     kinds = [str(kid.get("/S")) for kid in _kids(row) if isinstance(kid, Dictionary)]
     return len(kinds) > 1 and kinds[0] == "/TH" and "/TD" in kinds[1:]
+
+
+def _prune(element: Dictionary) -> bool:
+    """Drop the elements below `element` that hold nothing (a `<br>`, a box whose only content was
+    an annotation); whether `element` itself still holds something."""
+    kept = []
+    for kid in _kids(element):
+        if isinstance(kid, Dictionary) and "/S" in kid and not _prune(kid):
+            continue
+        kept.append(kid)
+    if len(kept) != len(_kids(element)):
+        _set_kids(element, kept)
+    return bool(kept) or "/Alt" in element or "/ActualText" in element
 
 
 def _holds_only_inline(element: Dictionary) -> bool:
