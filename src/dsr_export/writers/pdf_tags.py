@@ -21,7 +21,7 @@ from pikepdf import Array, Dictionary, Name, String
 _INLINE = {"/Span", "/Link", "/NonStruct", "/Formula", "/Note", "/Reference", "/Quote", "/Code"}
 _PRINT, _HIDDEN, _NO_VIEW = 4, 2, 32  # annotation flags
 _ALT = re.compile(r'<img\b[^>]*\brole="math"[^>]*\balt="([^"]*)"')
-_NOTE = re.compile(r'<span class="footnote" id="([^"]*)"')
+_NOTE = re.compile(r'<span\s+class="footnote"\s+id="([^"]*)"')
 
 
 def formulas_of(document_html: str) -> list[str]:
@@ -238,20 +238,21 @@ def _link_description(link: Dictionary) -> str:
 def _notes(pdf: pikepdf.Pdf, tree: _Tree, ids: Sequence[str]) -> None:
     """Each note in WeasyPrint's footnote area becomes a `Note` with an id.
 
-    The footnote area is the element with no HTML element of its own (`NonStruct`) that
-    follows the page's body (`Part`) among the document's children; each child is one note.
+    WeasyPrint files a page's footnote area after the page's body among the document's
+    children, as an element of no HTML element (`NonStruct`) whose children are the notes
+    (`span.footnote`, so `Span`): the last such child of its page, and not its first.
     """
     document = _kids(tree.root)[0]
-    found: list[Dictionary] = []
-    after_body: set[tuple[int, int]] = set()
+    by_page: dict[tuple[int, int], list[Dictionary]] = {}
     for element in _kids(document):
-        if not isinstance(element, Dictionary) or "/Pg" not in element:
-            continue
-        page = element.Pg.objgen
-        if element.S == "/Part":
-            after_body.add(page)
-        elif element.S == "/NonStruct" and page in after_body:
-            found.extend(kid for kid in _kids(element) if isinstance(kid, Dictionary) and "/S" in kid)
+        if isinstance(element, Dictionary) and "/Pg" in element:
+            by_page.setdefault(element.Pg.objgen, []).append(element)
+    found: list[Dictionary] = []
+    for children in by_page.values():
+        area = children[-1]
+        kids = [kid for kid in _kids(area) if isinstance(kid, Dictionary) and "/S" in kid]
+        if len(children) > 1 and area.S == "/NonStruct" and kids and all(k.S == "/Span" for k in kids):
+            found.extend(kids)
     names = list(ids) if len(ids) == len(found) else [f"note-{n}" for n in range(1, len(found) + 1)]
     for element, name in zip(found, names):
         element.S = Name.Note
