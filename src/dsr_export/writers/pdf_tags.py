@@ -17,6 +17,8 @@ from collections.abc import Collection, Iterator, Sequence
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
+from . import pdf_order
+
 # Inline elements: a Div holding only these holds a paragraph.
 _INLINE = {"/Span", "/Link", "/NonStruct", "/Formula", "/Note", "/Reference", "/Quote", "/Code"}
 _PRINT, _HIDDEN, _NO_VIEW = 4, 2, 32  # annotation flags
@@ -56,6 +58,10 @@ def retag(pdf: pikepdf.Pdf, *, formulas: Collection[str] = (), notes: Sequence[s
     _furniture_as_artifacts(pdf, tree)
     _links(tree)
     _notes(pdf, tree, notes)
+    order = _tree_order(tree)
+    for page in pdf.pages:
+        if page.obj.objgen in order:
+            pdf_order.paint_in_tree_order(pdf, page, order[page.obj.objgen])
     for element in tree.root.K if isinstance(tree.root.K, Array) else [tree.root.K]:
         _prune(element)
     wanted = set(formulas)
@@ -87,6 +93,22 @@ class _Tree:
 
     def reachable(self) -> set[tuple[int, int]]:
         return {element.objgen for element in self.elements()}
+
+
+def _tree_order(tree: _Tree) -> dict[tuple[int, int], list[int]]:
+    """Each page's MCIDs in the order a reader meets them in the tree (kids in their /K order)."""
+    order: dict[tuple[int, int], list[int]] = {}
+    stack: list[tuple[object, object]] = [(kid, None) for kid in reversed(_kids(tree.root))]
+    while stack:
+        item, page = stack.pop()
+        if isinstance(item, int):
+            if page is not None:
+                order.setdefault(page, []).append(item)  # type: ignore[arg-type]
+        elif isinstance(item, Dictionary) and "/S" in item:
+            own = item.get("/Pg")
+            here = own.objgen if own is not None else page
+            stack.extend((kid, here) for kid in reversed(_kids(item)))
+    return order
 
 
 def _kids(element: Dictionary) -> list:  # type: ignore[type-arg]
