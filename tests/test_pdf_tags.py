@@ -22,6 +22,7 @@ PAPER_FORMULAS = [
     r"r = \sum_{i} \left( y_i - h(t_i) \right)^2 ,",
 ]
 TEXT_SHOWING = {"Tj", "TJ", "'", '"'}
+PAINTING = TEXT_SHOWING | {"S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "sh", "Do"}
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +72,11 @@ def has_content(element: pikepdf.Dictionary) -> bool:
 
 @dataclass
 class PageMarks:
-    """What a page's content stream marks: MCIDs in paint order, artifacts, text outside both."""
+    """What a page's content stream marks: MCIDs in paint order, artifacts, what is painted outside both."""
 
     mcids: list[int] = field(default_factory=list)
     pagination_with_text: int = 0
-    untagged_text: int = 0
+    untagged: int = 0
 
 
 def page_marks(page: pikepdf.Page) -> PageMarks:
@@ -92,13 +93,40 @@ def page_marks(page: pikepdf.Page) -> PageMarks:
         elif op == "EMC":
             tag, _, kind, drew = stack.pop()
             marks.pagination_with_text += tag == "/Artifact" and kind == "/Pagination" and drew
-        elif op in TEXT_SHOWING:
+        elif op in PAINTING:
             if not any(s[0] == "/Artifact" or s[1] is not None for s in stack):
-                marks.untagged_text += 1
-            for s in stack:
-                s[3] = True
+                marks.untagged += 1
+            if op in TEXT_SHOWING:
+                for s in stack:
+                    s[3] = True
     assert not stack, "every marked sequence is closed"
     return marks
+
+
+def tree_order(pdf: pikepdf.Pdf) -> dict[tuple[int, int], list[int]]:
+    """Each page's MCIDs in the order of the structure tree."""
+    order: dict[tuple[int, int], list[int]] = {}
+
+    def walk(element: pikepdf.Dictionary, page) -> None:  # type: ignore[no-untyped-def]
+        page = element.get("/Pg", page)
+        for kid in _kids(element):
+            if isinstance(kid, int):
+                order.setdefault(page.objgen, []).append(kid)
+            elif isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                walk(kid, page)
+
+    for top in _kids(pdf.Root.StructTreeRoot):
+        walk(top, None)
+    return order
+
+
+def in_tree_order(pdf: pikepdf.Pdf) -> bool:
+    order = tree_order(pdf)
+    for page in pdf.pages:
+        wanted = order.get(page.obj.objgen, [])
+        if [m for m in page_marks(page).mcids if m in set(wanted)] != wanted:
+            return False
+    return True
 
 
 def _parent_tree(pdf: pikepdf.Pdf) -> pikepdf.NumberTree:
@@ -126,18 +154,24 @@ def test_every_link_annotation_is_in_a_link_element_with_text_or_alt(name: str, 
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_all_text_is_tagged_and_page_furniture_is_pagination_artifact(name: str, pdfs) -> None:
+def test_all_content_is_tagged_and_page_furniture_is_pagination_artifact(name: str, pdfs) -> None:
     with pikepdf.open(pdfs[name]) as pdf:
         parents = _parent_tree(pdf)
         reachable = {e.objgen for e in elements(pdf)}
         for number, page in enumerate(pdf.pages, start=1):
             marks = page_marks(page)
-            assert marks.untagged_text == 0, f"page {number}: text in no element and no artifact"
+            assert marks.untagged == 0, f"page {number}: painted in no element and no artifact"
             mapping = parents[int(page.StructParents)]
             for mcid in marks.mcids:
                 assert mapping[mcid].objgen in reachable, f"page {number}: MCID {mcid} is in no tree"
             if number > 1:  # every page but the first has a running head and a folio
                 assert marks.pagination_with_text >= 2, f"page {number}: {marks.pagination_with_text} artifacts"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_content_is_painted_in_the_order_of_the_tree(name: str, pdfs) -> None:
+    with pikepdf.open(pdfs[name]) as pdf:
+        assert in_tree_order(pdf)
 
 
 @pytest.mark.parametrize("name", ["essay", "notes", "essay-notes"])
@@ -223,12 +257,14 @@ def test_tag_mends_weasyprints_pdf_and_draws_the_same(tmp_path: Path) -> None:
     (tmp_path / "tagged.pdf").write_bytes(tagged)
     with pikepdf.open(tmp_path / "raw.pdf") as before:
         assert sum(page_marks(p).pagination_with_text for p in before.pages) == 0
+        assert not in_tree_order(before), "WeasyPrint paints the formula and the list markers last"
     with pikepdf.open(tmp_path / "tagged.pdf") as pdf:
         kinds = [str(e.S) for e in elements(pdf)]
         for kind in ("/Link", "/Formula", "/Note", "/L", "/LI", "/Lbl", "/LBody", "/TH", "/TD"):
             assert kind in kinds, kind
         assert [str(e.ID) for e in elements(pdf) if e.S == "/Note"] == ["fn1"]
         assert all(page_marks(p).pagination_with_text == 2 for p in pdf.pages)
+        assert in_tree_order(pdf)
         links = [e for e in elements(pdf) if e.S == "/Link"]
         assert len(links) == 1 and sum(1 for k in _kids(links[0]) if isinstance(k, pikepdf.Dictionary)
                                        and k.get("/Type") == "/OBJR") == 2
