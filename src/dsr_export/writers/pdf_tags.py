@@ -238,9 +238,8 @@ def _has_content(element: Dictionary) -> bool:
     for kid in _kids(element):
         if isinstance(kid, int):
             return True
-        if isinstance(kid, Dictionary):
-            if kid.get("/Type") == "/MCR" or ("/S" in kid and _has_content(kid)):
-                return True
+        if isinstance(kid, Dictionary) and (kid.get("/Type") == "/MCR" or ("/S" in kid and _has_content(kid))):
+            return True
     return False
 
 
