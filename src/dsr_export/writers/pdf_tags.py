@@ -1,10 +1,11 @@
-"""PDF/UA repairs of WeasyPrint's structure tree: links, page furniture, notes, formulas, tables.
+"""PDF/UA repairs of WeasyPrint's structure tree: links, page furniture, notes, formulas, tables, order.
 
 WeasyPrint (70) tags a page as it lays it out, and leaves a few things a PDF/UA check fails on:
 a link's nested boxes get link annotations of their own that sit outside any `Link` element,
 running heads and folios are marked as content of elements that are in no tree, notes and
-formulas are `Span` and `Figure`, table headers have no scope. `tag()` mends those in the PDF
-itself, after layout, so it runs on any PDF the writer lays out; it changes nothing that is drawn.
+formulas are `Span` and `Figure`, table headers have no scope, inline images and list markers
+are painted after the text around them. `tag()` mends those in the PDF itself, after layout,
+so it runs on any PDF the writer lays out; it changes nothing that is drawn.
 """
 
 from __future__ import annotations
