@@ -153,6 +153,18 @@ def test_every_link_annotation_is_in_a_link_element_with_text_or_alt(name: str, 
             assert has_content(link) or str(link.get("/Alt", "")), "a link has text or an alternative"
 
 
+def test_a_link_is_described_by_its_text(pdfs) -> None:
+    """A citation's annotation says the citation, even broken over lines; an address says itself."""
+    with pikepdf.open(pdfs["essay"]) as pdf:
+        contents = {str(a.Contents) for page in pdf.pages for a in page.get("/Annots", [])}
+    assert "Sulimanov and Beloglazov, 2018, p. 116" in contents
+    assert "https://doi.org/10.1080/17544750.2019.1606838" in contents
+    assert not [c for c in contents if c.startswith("ref-") or "\u200b" in c or "\u2010" in c]
+    with pikepdf.open(pdfs["notes"]) as pdf:
+        contents = {str(a.Contents) for a in pdf.pages[0].get("/Annots", [])}
+    assert contents == {"First Section 2", "A Subsection 4", "A Sub-subsection 6", "References 7"}
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_all_content_is_tagged_and_page_furniture_is_pagination_artifact(name: str, pdfs) -> None:
     with pikepdf.open(pdfs[name]) as pdf:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import io
 import re
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
@@ -24,6 +24,8 @@ from . import pdf_order
 _INLINE = {"/Span", "/Link", "/NonStruct", "/Formula", "/Note", "/Reference", "/Quote", "/Code"}
 _PRINT, _HIDDEN, _NO_VIEW = 4, 2, 32  # annotation flags
 _ALT = re.compile(r'<img\b[^>]*\brole="math"[^>]*\balt="([^"]*)"')
+_HYPHENS = ("\u2010", "\u00ad", "-")  # a word broken at a line's end
+_LEADER = re.compile(r"(?:\s*\.){3,}\s*")  # the dots of a contents line
 _NOTE = re.compile(r'<span\s+class="footnote"\s+id="([^"]*)"')
 
 
@@ -46,18 +48,26 @@ def tag(pdf_bytes: bytes, *, formulas: Collection[str] = (), notes: Sequence[str
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         if "/StructTreeRoot" not in pdf.Root:
             return pdf_bytes
-        retag(pdf, formulas=formulas, notes=notes)
+        retag(pdf, formulas=formulas, notes=notes, texts=_marked_texts(pdf_bytes))
         out = io.BytesIO()
         # deterministic: two builds of one source stay byte for byte the same
         pdf.save(out, deterministic_id=True)
     return out.getvalue()
 
 
-def retag(pdf: pikepdf.Pdf, *, formulas: Collection[str] = (), notes: Sequence[str] = ()) -> None:
-    """Mend the structure tree of `pdf` in place (see the module's docstring)."""
+def retag(pdf: pikepdf.Pdf, *, formulas: Collection[str] = (), notes: Sequence[str] = (),
+          texts: Mapping[tuple[int, int], str] | None = None) -> None:
+    """Mend the structure tree of `pdf` in place (see the module's docstring).
+
+    `texts` gives the text of each marked-content sequence by (page index, MCID); a link inside
+    the document is then described by its text.
+    """
     tree = _Tree(pdf)
     _furniture_as_artifacts(pdf, tree)
     _links(tree)
+    _merge_split_links(pdf, tree)
+    if texts:
+        _describe_links(pdf, tree, texts)
     _notes(pdf, tree, notes)
     order = _tree_order(tree)
     for page in pdf.pages:
@@ -223,6 +233,124 @@ def _links(tree: _Tree) -> None:
             alt = _link_description(element)
             if alt:
                 element.Alt = String(alt)
+
+
+def _marked_texts(pdf_bytes: bytes) -> dict[tuple[int, int], str]:
+    """The text of each marked-content sequence, keyed by (page index, MCID), read with PDFium."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    from pypdfium2 import raw
+
+    texts: dict[tuple[int, int], str] = {}
+    document = pdfium.PdfDocument(pdf_bytes)
+    try:
+        for number in range(len(document)):
+            page = document[number]
+            text_page = page.get_textpage()
+            for item in page.get_objects(max_depth=8):
+                if item.type != raw.FPDF_PAGEOBJ_TEXT:
+                    continue
+                mcid = raw.FPDFPageObj_GetMarkedContentID(item.raw)
+                size = raw.FPDFTextObj_GetText(item.raw, text_page.raw, None, 0)  # bytes, UTF-16
+                buffer = (ctypes.c_ushort * (size // 2 + 1))()
+                raw.FPDFTextObj_GetText(item.raw, text_page.raw, buffer, size)
+                text = bytes(buffer)[:size].decode("utf-16-le", "replace").rstrip("\x00")
+                texts[(number, mcid)] = texts.get((number, mcid), "") + text
+    finally:
+        document.close()
+    return texts
+
+
+def _merge_split_links(pdf: pikepdf.Pdf, tree: _Tree) -> None:
+    """A link broken over lines is one `Link` per line from WeasyPrint; neighbours that lead to the
+    same place become one element, so a reader meets the link once."""
+    keys = {page.obj.objgen: int(page.obj.StructParents) for page in pdf.pages if "/StructParents" in page.obj}
+    for parent in list(tree.elements()):
+        kids = _kids(parent)
+        merged: list = []  # type: ignore[type-arg]
+        for kid in kids:
+            previous = merged[-1] if merged else None
+            if (isinstance(previous, Dictionary) and isinstance(kid, Dictionary) and previous.get("/S") == "/Link"
+                    and kid.get("/S") == "/Link" and _target(previous) and _target(previous) == _target(kid)):
+                _move_kids(kid, previous, tree, keys)
+                continue
+            merged.append(kid)
+        if len(merged) != len(kids):
+            _set_kids(parent, merged)
+
+
+def _target(link: Dictionary) -> str:
+    for kid in _kids(link):
+        if _is_objr(kid):
+            annotation = kid.Obj
+            if "/A" in annotation and "/URI" in annotation.A:
+                return "uri:" + str(annotation.A.URI)
+            if "/Dest" in annotation:
+                return "dest:" + str(annotation.Dest)
+    return ""
+
+
+def _move_kids(source: Dictionary, target: Dictionary, tree: _Tree, keys: dict[tuple[int, int], int]) -> None:
+    """All of `source`'s kids into `target`, and the parent tree told so."""
+    page = source.get("/Pg")
+    for kid in _kids(source):
+        if isinstance(kid, int) and page is not None and page.objgen in keys:
+            mapping = tree.parents[keys[page.objgen]]
+            mapping[kid] = target
+        elif _is_objr(kid) and "/StructParent" in kid.Obj:
+            tree.parents[int(kid.Obj.StructParent)] = target
+        elif isinstance(kid, Dictionary) and "/S" in kid:
+            kid.P = target
+    _set_kids(target, [*_kids(target), *_kids(source)])
+
+
+def _describe_links(pdf: pikepdf.Pdf, tree: _Tree, texts: Mapping[tuple[int, int], str]) -> None:
+    """Each link inside the document gets its text as its annotations' `/Contents` (their
+    alternative description, PDF/UA 7.18.5), in place of WeasyPrint's anchor name.
+
+    A link broken over two lines or pages is two `Link`s whose content follows on in reading
+    order; both are described by the whole text.
+    """
+    numbers = {page.obj.objgen: number for number, page in enumerate(pdf.pages)}
+    reading = [item for top in _kids(tree.root) if isinstance(top, Dictionary) for item in _marked(top, None)]
+    position = {item: index for index, item in enumerate(reading)}
+    groups: list[tuple[str, int, list[Dictionary]]] = []
+    for element in tree.elements():
+        if element.S != "/Link" or not _target(element) or _target(element).startswith("uri:"):
+            continue  # an address is described by itself
+        marked = list(_marked(element, None))
+        if not marked:
+            continue
+        first, last = position[marked[0]], position[marked[-1]]
+        if groups and groups[-1][0] == _target(element) and groups[-1][1] + 1 == first:
+            groups[-1] = (groups[-1][0], last, [*groups[-1][2], element])
+        else:
+            groups.append((_target(element), last, [element]))
+    for _, _, links in groups:
+        text = ""
+        for link in links:  # one per line: the space at a line's end is not drawn, a hyphen is
+            line = "".join(texts.get((numbers.get(page, -1), mcid), "") for page, mcid in _marked(link, None))
+            line = line.replace("\u200b", "").replace("\x02", "")
+            text = text[:-1] + line if text.endswith(_HYPHENS) else f"{text} {line}"
+        text = " ".join(_LEADER.sub(" ", text).split())
+        if not text:
+            continue
+        for link in links:
+            for kid in _kids(link):
+                if _is_objr(kid):
+                    kid.Obj.Contents = String(text)
+
+
+def _marked(element: Dictionary, page: object) -> Iterator[tuple[object, int]]:
+    """(page, MCID) of the marked content in `element` and below it, in order."""
+    own = element.get("/Pg")
+    here = own.objgen if own is not None else page
+    for kid in _kids(element):
+        if isinstance(kid, int):
+            yield here, kid
+        elif isinstance(kid, Dictionary) and "/S" in kid:
+            yield from _marked(kid, here)
 
 
 def _ancestor_link(element: Dictionary) -> Dictionary | None:
