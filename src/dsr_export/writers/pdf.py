@@ -15,7 +15,7 @@ from ..errors import Diagnostic
 from ..sandbox import Sandbox, for_paths
 from ..theme import Theme
 from ..transforms.math import print_math
-from . import Job, Rendered, html, pdf_tags, pdf_x
+from . import Job, Rendered, html, pdf_scripts, pdf_tags, pdf_x
 from . import print_html as printing
 
 NAME = "pdf"
@@ -115,8 +115,9 @@ def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
         document = _weasy_html(job, document_html)
         variant = job.options.pdf_variant or DEFAULT_VARIANT
         # PDF/X is our own step after the layout; the layout itself stays tagged PDF/UA.
-        data = document.write_pdf(pdf_variant=DEFAULT_VARIANT if variant in pdf_x.VARIANTS else variant,
-                                  pdf_tags=True)
+        with pdf_scripts.lang_tags():
+            data = document.write_pdf(pdf_variant=DEFAULT_VARIANT if variant in pdf_x.VARIANTS else variant,
+                                      pdf_tags=True)
         # WeasyPrint's structure tree mended for PDF/UA: links, page furniture, notes, formulas
         data = pdf_tags.tag(
             data, formulas=pdf_tags.formulas_of(document_html), notes=pdf_tags.notes_of(document_html))
