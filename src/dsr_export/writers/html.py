@@ -14,7 +14,7 @@ from ..document import Document
 from ..metadata import Author
 from ..sandbox import for_paths
 from ..theme import FontFace
-from . import Job, Rendered
+from . import Job, Rendered, font_subsets
 
 NAME = "html"
 SUFFIX = ".html"
@@ -121,4 +121,5 @@ def _font_data_uri(face: FontFace) -> str:
 
 def write(job: Job) -> Rendered:
     css = job.theme.css("screen", font_url=_font_data_uri)
-    return Rendered(page(job.doc, css, embed_images(job.doc, body(job.doc)), "html-page").encode("utf-8"))
+    whole = page(job.doc, css, embed_images(job.doc, body(job.doc)), "html-page")
+    return Rendered(font_subsets.embed_in_html(whole, job.theme).encode("utf-8"))
