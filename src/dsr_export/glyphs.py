@@ -33,10 +33,11 @@ def _warning(code: str, chars: list[str], theme: Theme, source: Source, line: in
     shown = "".join(chars[:8]) + ("..." if len(chars) > 8 else "")
     more = f" and {len(chars) - 1} more" if len(chars) > 1 else ""
     installed = installed_family(ord(first))
+    fix = f"the font package {scripts.package(code)} covers it"
     if installed:
-        fix = f"the installed font {installed!r} has it: add it to the theme's fallbacks"
+        fix += f" (installed here as {installed!r}: add that family to the theme's fallbacks)"
     else:
-        fix = f"the font package {scripts.package(code)} covers it: install it and add its family to the theme's fallbacks"
+        fix += " (install it and add its family to the theme's fallbacks)"
     return Diagnostic(
         f"no configured font can draw {shown!r} ({scripts.name(code)} script; U+{ord(first):04X} "
         f"{unicodedata.name(first, 'unnamed character')}{more}); {fix}, or it may print as blank boxes",

@@ -178,3 +178,39 @@ def _spans(inlines: list[Any], lang: str, rtl: bool) -> list[Any]:
                 out.append(item)
     close()
     return out
+
+
+def tagged_html(text: str, lang: str) -> str:
+    """`text` as escaped HTML, each run in another script than `lang`'s in a span with lang (and dir)."""
+    from html import escape
+
+    out: list[str] = []
+    group: list[str] = []
+    group_code, pending = "", ""
+
+    def close() -> None:
+        nonlocal group, group_code, pending
+        if group:
+            joined = "".join(group)
+            attrs = "".join(f' {k}="{escape(v)}"' for k, v in _marks(group_code, joined, False))
+            out.append(f"<span{attrs}>{escape(joined)}</span>")
+        out.append(escape(pending))
+        group, group_code, pending = [], "", ""
+
+    for code, piece in scripts.runs(text):
+        if not code:
+            if group:
+                pending += piece
+            else:
+                out.append(escape(piece))
+        elif _foreign(code, lang) and code == group_code:
+            group.extend([pending, piece])
+            pending = ""
+        elif _foreign(code, lang):
+            close()
+            group, group_code = [piece], code
+        else:
+            close()
+            out.append(escape(piece))
+    close()
+    return "".join(out)

@@ -14,6 +14,7 @@ from ..document import Document
 from ..metadata import Author
 from ..sandbox import for_paths
 from ..theme import FontFace
+from ..transforms.scripts import tagged_html
 from . import Job, Rendered, font_subsets
 
 NAME = "html"
@@ -44,9 +45,9 @@ def keep_body(doc: Document, body_html: str) -> None:
 
 def title_block(doc: Document) -> str:
     m = doc.meta
-    lines = [f'<h1 class="title">{escape(m.title)}</h1>']
+    lines = [f'<h1 class="title">{tagged_html(m.title, m.lang)}</h1>']  # lang and dir on foreign runs
     if m.subtitle:
-        lines.append(f'<p class="subtitle">{escape(m.subtitle)}</p>')
+        lines.append(f'<p class="subtitle">{tagged_html(m.subtitle, m.lang)}</p>')
     numbers = {name: i for i, name in enumerate(m.affiliations, start=1)}
     for author in m.authors:
         lines.append(f'<p class="author">{_author_line(author, numbers)}</p>')
