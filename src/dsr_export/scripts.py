@@ -9,6 +9,9 @@ from fontTools import unicodedata as ucd
 
 # Scripts that share one run: Japanese mixes Han with kana, Korean may mix Han with Hangul.
 _CJK = {"Hani", "Hira", "Kana", "Hang", "Bopo"}
+# Scripts shaped into glyphs that do not map one to one onto letters (Word's "complex scripts").
+COMPLEX = {"Arab", "Hebr", "Syrc", "Thaa", "Nkoo", "Deva", "Beng", "Guru", "Gujr", "Orya", "Taml",
+           "Telu", "Knda", "Mlym", "Sinh", "Thai", "Laoo", "Tibt", "Mymr", "Khmr"}
 RTL = {"Arab", "Hebr", "Syrc", "Thaa", "Nkoo", "Adlm", "Rohg", "Yezi"}
 # Scripts that share the neutral class (their characters never start a run of their own).
 _NEUTRAL = {"Zyyy", "Zinh", "Zzzz"}

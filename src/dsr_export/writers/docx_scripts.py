@@ -20,9 +20,6 @@ from ..theme import Theme
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 PARTS = ("word/document.xml", "word/footnotes.xml", "word/endnotes.xml")
 
-# Word's complex scripts (shaped, often right to left); the rest of non-CJK text is hAnsi.
-_COMPLEX = {"Arab", "Hebr", "Syrc", "Thaa", "Nkoo", "Deva", "Beng", "Guru", "Gujr", "Orya", "Taml",
-            "Telu", "Knda", "Mlym", "Sinh", "Thai", "Laoo", "Tibt", "Mymr", "Khmr"}
 _NEUTRAL = {"Zyyy", "Zinh", "Zzzz"}
 _HEADING_STYLES = {"Title", "Subtitle", "Author", "Date"} | {f"Heading{n}" for n in range(1, 7)}
 # The order Word requires of a run's and a paragraph's properties (ECMA-376 CT_RPr, CT_PPr).
@@ -55,7 +52,7 @@ def edits(theme: Theme, lang: str) -> dict[str, Callable[[bytes], bytes]]:
 def _class(code: str) -> str:
     if code == "CJK":
         return "eastAsia"
-    return "cs" if code in _COMPLEX else "latin"
+    return "cs" if code in scripts.COMPLEX else "latin"
 
 
 def rewrite(xml: bytes, theme: Theme, lang: str) -> bytes:

@@ -115,7 +115,7 @@ def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
         document = _weasy_html(job, document_html)
         variant = job.options.pdf_variant or DEFAULT_VARIANT
         # PDF/X is our own step after the layout; the layout itself stays tagged PDF/UA.
-        with pdf_scripts.lang_tags():
+        with pdf_scripts.tagging():
             data = document.write_pdf(pdf_variant=DEFAULT_VARIANT if variant in pdf_x.VARIANTS else variant,
                                       pdf_tags=True)
         # WeasyPrint's structure tree mended for PDF/UA: links, page furniture, notes, formulas
