@@ -104,9 +104,12 @@ def _run(run: etree._Element, theme: Theme, role: str, doc_lang: str) -> None:
     if len(texts) != 1 or others or not texts[0].text:
         return
     text = texts[0].text
-    if text.isascii():
-        return
     rpr = run.find(q("rPr"))
+    if text.isascii():  # Latin text as it is; only its language named as Word names languages
+        lang_el = rpr.find(q("lang")) if rpr is not None else None
+        if lang_el is not None and lang_el.get(q("val")) in _CULTURES:
+            lang_el.set(q("val"), _CULTURES[lang_el.get(q("val"))])
+        return
     if rpr is not None:
         style = rpr.find(q("rStyle"))
         if style is not None and style.get(q("val")) == "VerbatimChar":
