@@ -49,6 +49,7 @@ def print_html(job: Job, body_html: str | None = None) -> str:
     source = html.body(job.doc) if body_html is None else body_html
     # formulas drawn as SVG: WeasyPrint cannot lay out MathML
     body = printing.prepare(print_math(source), contents=job.options.contents)
+    css += "\n" + pdf_scripts.italic_css(job.theme, body + html.title_block(job.doc))  # Cyrillic italics
     page = html.page(job.doc, css, body, "print")
     return page.replace("</head>", dates + "</head>", 1)
 

@@ -12,7 +12,47 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from .. import scripts
+from .. import fontchain, scripts
+from ..theme import Theme
+
+_ITALIC = "em, i, cite, dfn, var"
+# Where each role's face is set (as in base.css), for the italics inside them.
+_ROLE_SCOPES = {"heading": "h1, h2, h3, h4, h5, h6, .title-block .subtitle, .title-block .author",
+                "mono": "code, pre"}
+
+
+def italic_css(theme: Theme, text: str) -> str:
+    """Print rules that set italics of letters a family's italic lacks in the chain's next italic.
+
+    WeasyPrint would take such letters (Cyrillic and Greek in Source Serif's italic) from the
+    family's upright face and draw them upright. Under a name of its own holding only the
+    italic faces, the family comes first in italic text and the next family's real italic
+    (Noto Serif Italic) draws what it lacks. Only when `text` has such letters.
+    """
+    points = {ord(c) for c in set(text)}
+    rules = []
+    for role in ("body", "heading", "mono"):
+        names = fontchain.chain(theme, role)
+        if not any(face.family == names[0] for face in theme.faces):
+            continue  # an installed family: fontconfig already picks its italics
+        gaps = [(face, gap) for face, gap in fontchain.italic_gaps(theme, names[0]) if face.italic]
+        if not any(gap & points for _, gap in gaps):
+            continue
+        alias = f"{names[0]} italics"
+        rules += [
+            f'@font-face {{ font-family: "{alias}"; src: url("{face.path.as_uri()}"); '
+            f"font-weight: {face.weight}; font-style: italic; }}"
+            for face, _ in gaps
+        ]
+        stack = theme.stack(role).replace(f'"{names[0]}"', f'"{alias}"', 1)
+        if role == "body":
+            scopes = [_ITALIC, ".author-bio p"] + (["blockquote"] if theme["blockquote.style"] == "italic" else [])
+            selector = ", ".join(scopes)
+        else:
+            selector = ", ".join(f"{scope} {tag}" for scope in _ROLE_SCOPES[role].split(", ")
+                                 for tag in _ITALIC.split(", "))
+        rules.append(f"{selector} {{ font-family: {stack}; }}")
+    return "\n".join(rules)
 
 
 def _actual_text(text: str) -> str | None:
