@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import io
+import itertools
 import re
 import shutil
 import subprocess
@@ -230,7 +231,7 @@ def test_cjk_is_not_letter_spaced_by_justification(built):
     """In a justified paragraph of Chinese every character advances exactly one em (11 pt)."""
     page = pdfium.PdfDocument(str(built["pdf"]))[0]
     origins = _char_origins(page, "数字丝绸之路连接中亚与中国。数字丝绸之路连接中亚与中国。")
-    steps = [round(b[0] - a[0], 1) for a, b in zip(origins, origins[1:]) if a[1] == b[1]]
+    steps = [round(b[0] - a[0], 1) for a, b in itertools.pairwise(origins) if a[1] == b[1]]
     assert len(steps) > 20 and set(steps) == {11.0}, steps
 
 
@@ -377,7 +378,7 @@ def test_libreoffice_lays_persian_out_right_to_left(built, tmp_path):
                    check=True)
     page = pdfium.PdfDocument(str(tmp_path / "scripts.pdf"))[0]
     xs = [x for x, _ in _char_origins(page, "ئۇيغۇرچە")]
-    assert all(a > b for a, b in zip(xs, xs[1:])) and xs[0] > page.get_width() / 2, xs
+    assert all(a > b for a, b in itertools.pairwise(xs)) and xs[0] > page.get_width() / 2, xs
 
 
 # -- HTML ----------------------------------------------------------------------------------------

@@ -129,10 +129,8 @@ def _walk_inlines(inlines: list[Any], lang: str, rtl: bool) -> None:
             content[:] = _blocks(content, lang, rtl)
         elif kind in ("Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps"):
             _walk_inlines(content, lang, rtl)
-        elif kind == "Quoted":
+        elif kind == "Quoted" or kind in ("Link", "Cite"):
             _walk_inlines(content[1], lang, rtl)
-        elif kind in ("Link", "Cite"):
-            _walk_inlines(content[1] if kind == "Link" else content[1], lang, rtl)
     texts = _text([n for n in inlines if n.get("t") in _TEXT])
     if any(_foreign(code, lang) for code, _ in scripts.runs(texts) if code):
         inlines[:] = _spans(inlines, lang, rtl)

@@ -60,11 +60,14 @@ def rewrite(xml: bytes, theme: Theme, lang: str) -> bytes:
     if not any(b > 0x7F for b in xml):  # nothing but ASCII: nothing to do
         return xml
     root = etree.fromstring(xml)
+    changed = False
     for para in root.iter(q("p")):
         role = _role(para)
         for run in list(para.iter(q("r"))):
-            _run(run, theme, role, lang)
-        _direction(para)
+            changed |= _run(run, theme, role, lang)
+        changed |= _direction(para)
+    if not changed:  # the part as pandoc wrote it, byte for byte
+        return xml
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
@@ -98,22 +101,27 @@ def _pieces(text: str) -> list[tuple[str, str]]:
     return [(k, t) for k, t in out]
 
 
-def _run(run: etree._Element, theme: Theme, role: str, doc_lang: str) -> None:
+def _run(run: etree._Element, theme: Theme, role: str, doc_lang: str) -> bool:
+    """Cut and mark one run; whether anything changed."""
     texts = [c for c in run if c.tag == q("t")]
     others = [c for c in run if c.tag not in (q("t"), q("rPr"))]
     if len(texts) != 1 or others or not texts[0].text:
-        return
+        return False
     text = texts[0].text
     rpr = run.find(q("rPr"))
-    if text.isascii():  # Latin text as it is; only its language named as Word names languages
-        lang_el = rpr.find(q("lang")) if rpr is not None else None
-        if lang_el is not None and lang_el.get(q("val")) in _CULTURES:
-            lang_el.set(q("val"), _CULTURES[lang_el.get(q("val"))])
-        return
     if rpr is not None:
         style = rpr.find(q("rStyle"))
         if style is not None and style.get(q("val")) == "VerbatimChar":
             role = "mono"
+    primary = fontchain.chain(theme, role)[0]
+    if all(scripts.script(c) in ("Latn", *_NEUTRAL) and (c.isascii() or c.isspace()
+           or fontchain.drawer(theme, role, ord(c)) == primary) for c in text):
+        # Latin text as it is; only its language named as Word names languages
+        lang_el = rpr.find(q("lang")) if rpr is not None else None
+        if lang_el is not None and lang_el.get(q("val")) in _CULTURES:
+            lang_el.set(q("val"), _CULTURES[lang_el.get(q("val"))])
+            return True
+        return False
     lang_el = rpr.find(q("lang")) if rpr is not None else None
     run_lang = lang_el.get(q("val")) if lang_el is not None else doc_lang
     pieces = _pieces(text)
@@ -130,6 +138,7 @@ def _run(run: etree._Element, theme: Theme, role: str, doc_lang: str) -> None:
         t.text = piece
         t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
         _mark(new, kind, piece, theme, role, run_lang, doc_lang)
+    return True
 
 
 def _copy(el: etree._Element) -> etree._Element:
@@ -210,13 +219,17 @@ def _child(parent: etree._Element, name: str) -> etree._Element:
     return new
 
 
-def _direction(para: etree._Element) -> None:
+def _direction(para: etree._Element) -> bool:
     """A paragraph whose letters are all right to left reads right to left (w:bidi)."""
     text = "".join(t.text or "" for t in para.iter(q("t")))
     codes = {code for code, _ in scripts.runs(text) if code}
-    if codes and all(scripts.is_rtl(c) for c in codes):
-        ppr = para.find(q("pPr"))
-        if ppr is None:
-            ppr = etree.Element(q("pPr"))
-            para.insert(0, ppr)
-        _child(ppr, "bidi")
+    if not codes or not all(scripts.is_rtl(c) for c in codes):
+        return False
+    ppr = para.find(q("pPr"))
+    if ppr is None:
+        ppr = etree.Element(q("pPr"))
+        para.insert(0, ppr)
+    if ppr.find(q("bidi")) is not None:
+        return False
+    _child(ppr, "bidi")
+    return True
