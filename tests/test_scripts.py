@@ -413,3 +413,15 @@ def test_a_script_no_font_of_the_chain_covers_is_a_warning_naming_script_line_an
                  "--theme", str(tmp_path / "no-cjk.toml"), "--strict")
     assert strict.status == 1 and "[missing-glyph]" in strict.stderr
     assert not (tmp_path / "strict" / "cjk.pdf").exists()
+
+
+def test_the_epub_cover_draws_each_title_word_in_a_face_that_has_its_letters():
+    """The cover PNG is drawn word by word in the chain's face for the word's script, never boxes."""
+    from dsr_export import theme as themes
+    from dsr_export.writers import epub_cover
+
+    theme = themes.load("default")
+    for word in ("Шёлковый", "丝绸之路", "جادهٔ", "ئۇيغۇرچە", "डिजिटल", "Oʻzbekiston"):
+        font = epub_cover._word_font(theme, "heading", 700, 150, word)
+        drawn = set(TTFont(font.path, fontNumber=font.index if font.path.endswith(".ttc") else -1).getBestCmap())
+        assert {ord(c) for c in word} <= drawn, (word, font.path)
