@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -46,6 +47,7 @@ _LANG_SCRIPT = {
 }
 
 
+@functools.lru_cache(maxsize=8192)
 def script(char: str) -> str:
     """The ISO 15924 code of `char`'s script, with Han, kana and Hangul as one: "CJK"."""
     code = ucd.script(char)
@@ -78,13 +80,18 @@ def runs(text: str) -> Iterator[tuple[str, str]]:
             current, start = code, i
         last_strong = i + 1
         # combining marks that follow belong to this letter
-        while last_strong < len(text) and ucd.script(text[last_strong]) == "Zinh":
+        while last_strong < len(text) and script(text[last_strong]) == "Zinh":
             last_strong += 1
     if current:
         yield current, text[start:last_strong]
         start = last_strong
     if start < len(text):
         yield "", text[start:]
+
+
+def present(text: str) -> set[str]:
+    """The scripts of the letters of `text` (each distinct character looked at once)."""
+    return {script(c) for c in set(text)} - _NEUTRAL
 
 
 def lang_script(lang: str) -> str | None:
@@ -117,4 +124,7 @@ def is_rtl(code: str) -> bool:
 
 def first_strong(text: str) -> str | None:
     """The script of the first letter of `text`, if any."""
+    found = present(text)
+    if len(found) <= 1:
+        return found.pop() if found else None
     return next((code for code, piece in runs(text) if code), None)

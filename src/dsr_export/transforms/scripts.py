@@ -115,7 +115,10 @@ def _text(inlines: list[Any]) -> str:
 
 def _only_script(inlines: list[Any]) -> str | None:
     """The one script all letters of `inlines` are in (notes aside), if there is exactly one."""
-    found = {code for code, _ in scripts.runs(_text(inlines)) if code}
+    text = _text(inlines)
+    if text.isascii():  # the common case, at C speed
+        return "Latn" if any(c.isalpha() for c in text) else None
+    found = scripts.present(text)
     return found.pop() if len(found) == 1 else None
 
 
@@ -132,7 +135,7 @@ def _walk_inlines(inlines: list[Any], lang: str, rtl: bool) -> None:
         elif kind == "Quoted" or kind in ("Link", "Cite"):
             _walk_inlines(content[1], lang, rtl)
     texts = _text([n for n in inlines if n.get("t") in _TEXT])
-    if any(_foreign(code, lang) for code, _ in scripts.runs(texts) if code):
+    if not texts.isascii() and any(_foreign(code, lang) for code in scripts.present(texts)):
         inlines[:] = _spans(inlines, lang, rtl)
 
 

@@ -222,7 +222,9 @@ def _child(parent: etree._Element, name: str) -> etree._Element:
 def _direction(para: etree._Element) -> bool:
     """A paragraph whose letters are all right to left reads right to left (w:bidi)."""
     text = "".join(t.text or "" for t in para.iter(q("t")))
-    codes = {code for code, _ in scripts.runs(text) if code}
+    if text.isascii():
+        return False
+    codes = scripts.present(text)
     if not codes or not all(scripts.is_rtl(c) for c in codes):
         return False
     ppr = para.find(q("pPr"))

@@ -62,7 +62,7 @@ def _actual_text(text: str) -> str | None:
     themselves, so right-to-left words are given in that visual order; a run mixing
     directions is left to the glyphs.
     """
-    codes = {code for code, _ in scripts.runs(text) if code}
+    codes = scripts.present(text)
     if not codes & scripts.COMPLEX:
         return None
     rtl = {scripts.is_rtl(code) for code in codes}
