@@ -253,13 +253,6 @@ def test_tagged_pdf_marks_each_language(built):
     assert ("/Span", "fa") in found and ("/Div", "ug") in found
 
 
-def test_the_pdf_page_looks_right(built, tmp_path):
-    """The first page as an image: text in every script, no blank box (a box is a hollow square)."""
-    png = tmp_path / "page"
-    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", str(built["pdf"]), str(png)], check=True)
-    assert (tmp_path / "page-1.png").stat().st_size > 20_000
-
-
 # -- EPUB ----------------------------------------------------------------------------------------
 
 def _epub_documents(epub: Path) -> dict[str, etree._Element]:
