@@ -118,6 +118,16 @@ def test_the_pdf_draws_no_notdef_glyph(built):
         assert any(family in name for name in names), names
 
 
+def test_every_glyph_in_the_pdf_maps_to_unicode(built):
+    """PDF/UA 7.21.7: no glyph shown without a Unicode value (WeasyPrint leaves some of a cluster empty)."""
+    maps: dict[tuple[int, int], dict[int, str]] = {}
+    with pikepdf.open(built["pdf"]) as pdf:
+        for font, gid in _shown_glyphs(pdf):
+            if font.objgen not in maps:
+                maps[font.objgen] = _to_unicode(font)
+            assert maps[font.objgen].get(gid), (str(font.BaseFont), gid)
+
+
 def _poppler_text(pdf: Path) -> str:
     assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is not installed"
     return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout

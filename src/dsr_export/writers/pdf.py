@@ -122,6 +122,7 @@ def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
         # WeasyPrint's structure tree mended for PDF/UA: links, page furniture, notes, formulas
         data = pdf_tags.tag(
             data, formulas=pdf_tags.formulas_of(document_html), notes=pdf_tags.notes_of(document_html))
+        data = pdf_scripts.map_every_glyph(data, document_html)  # shaped scripts: every glyph has Unicode
     finally:
         logger.removeHandler(collector)
     if variant in pdf_x.VARIANTS:

@@ -10,6 +10,8 @@ another language gets /Lang, and every run of complex-script text carries its ow
 from __future__ import annotations
 
 import contextlib
+import io
+import re
 from collections.abc import Iterator
 
 from .. import fontchain, scripts
@@ -111,3 +113,47 @@ def tagging() -> Iterator[None]:
         yield
     finally:
         tags._build_box_tree, stream.Stream.marked = build, marked
+
+
+_EMPTY = re.compile(rb"<([0-9a-fA-F]{4})> <>")
+
+
+def map_every_glyph(pdf_bytes: bytes, text: str) -> bytes:
+    """`pdf_bytes` with a Unicode value for every glyph shown, as PDF/UA asks (7.21.7).
+
+    WeasyPrint maps the second and later glyphs of a shaped cluster (a Devanagari vowel sign
+    drawn before its consonant) to nothing; each gets the character its font's cmap gives it,
+    else a zero-width space, while the run's /ActualText keeps the words. Only for `text`
+    with complex scripts: other PDFs are returned as they are.
+    """
+    if not any(code in scripts.COMPLEX for code in scripts.present(text)):
+        return pdf_bytes
+    import pikepdf
+    from fontTools.ttLib import TTFont
+
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        changed = False
+        for font in pdf.objects:
+            if not isinstance(font, pikepdf.Dictionary) or font.get("/Subtype") != "/Type0":
+                continue
+            if "/ToUnicode" not in font:
+                continue
+            cmap = font.ToUnicode.read_bytes()
+            if not _EMPTY.search(cmap):
+                continue
+            descriptor = font.DescendantFonts[0].FontDescriptor
+            program = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
+            glyphs = TTFont(io.BytesIO(program.read_bytes()))
+            by_gid = {glyphs.getGlyphID(name): point for point, name in (glyphs.getBestCmap() or {}).items()}
+
+            def fill(match: re.Match[bytes], by_gid: dict[int, int] = by_gid) -> bytes:
+                point = by_gid.get(int(match[1], 16), 0x200B)
+                return b"<" + match[1] + b"> <" + chr(point).encode("utf-16-be").hex().encode() + b">"
+
+            font.ToUnicode.write(_EMPTY.sub(fill, cmap))
+            changed = True
+        if not changed:
+            return pdf_bytes
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True)  # two builds of one source stay byte for byte the same
+    return out.getvalue()
