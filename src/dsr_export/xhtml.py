@@ -61,6 +61,8 @@ def _copy(src: ET.Element, parent: etree._Element) -> None:
         key = _attribute(name)
         if key and (not obsolete or key in _GLOBAL):
             el.set(key, _xml_text(value))
+            if key == "lang":  # EPUB readers and Ace read the XML form of the language
+                el.set(q("lang", XML), _xml_text(value))
     el.text = _xml_text(src.text)
     el.tail = _xml_text(src.tail)
     for child in src:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import Diagnostic
 from ..source import Source
-from . import crossref, math, rawhtml, urls
+from . import crossref, math, rawhtml, scripts, urls
 
 # Run by pandoc before --citeproc: strips CiTO prefixes from citation keys.
 CITO_FILTER = Path(__file__).resolve().parents[1] / "filters" / "cito.lua"
@@ -22,6 +22,7 @@ def apply(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
     found += crossref.apply(source, tree)
     found += urls.apply(source, tree)
     found += math.check(source, tree)
+    scripts.apply(tree)  # lang and dir for text in another script, where the author gave none
     return found
 
 

@@ -13,7 +13,7 @@ from .. import pandoc
 from ..sandbox import for_paths, inline_images
 from ..theme.docx import MATTER_STYLES, reference_docx
 from ..transforms.titleblock import with_affiliations
-from . import Job, Rendered, zipped
+from . import Job, Rendered, docx_scripts, zipped
 
 NAME = "docx"
 SUFFIX = ".docx"
@@ -90,7 +90,8 @@ def write(job: Job) -> Rendered:
             env={"SOURCE_DATE_EPOCH": str(job.options.build_time)},
         )
     core = functools.partial(_dated, stamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(job.options.build_time)))
-    return Rendered(zipped.repack(data, job.options.build_time, edit={"docProps/core.xml": core}))
+    parts = {"docProps/core.xml": core, **docx_scripts.edits(job.theme, doc.meta.lang)}  # fonts per script
+    return Rendered(zipped.repack(data, job.options.build_time, edit=parts))
 
 
 def _dated(core: bytes, stamp: str) -> bytes:

@@ -15,7 +15,7 @@ from lxml import etree
 from .. import xhtml
 from ..sandbox import for_paths
 from ..xhtml import XML, q
-from . import Job, Rendered, epub_cover, epub_nav, epub_pages, html, pdf, zipped
+from . import Job, Rendered, epub_cover, epub_nav, epub_pages, font_subsets, html, pdf, zipped
 from .epub_chapters import Chapter, place_notes, relink, split
 
 NAME = "epub"
@@ -195,6 +195,7 @@ def build_book(job: Job) -> epub.EpubBook:
     book.toc = epub_nav.ncx_tree(toc)
     book.add_item(epub.EpubNcx())
     book.spine = [cover, title, nav, *items[2:]]
+    font_subsets.add_to_epub(book, job.theme, CSS_PATH)  # fallback faces for the scripts the text uses
     return book
 
 

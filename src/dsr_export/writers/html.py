@@ -14,7 +14,8 @@ from ..document import Document
 from ..metadata import Author
 from ..sandbox import for_paths
 from ..theme import FontFace
-from . import Job, Rendered
+from ..transforms.scripts import tagged_html
+from . import Job, Rendered, font_subsets
 
 NAME = "html"
 SUFFIX = ".html"
@@ -44,9 +45,9 @@ def keep_body(doc: Document, body_html: str) -> None:
 
 def title_block(doc: Document) -> str:
     m = doc.meta
-    lines = [f'<h1 class="title">{escape(m.title)}</h1>']
+    lines = [f'<h1 class="title">{tagged_html(m.title, m.lang)}</h1>']  # lang and dir on foreign runs
     if m.subtitle:
-        lines.append(f'<p class="subtitle">{escape(m.subtitle)}</p>')
+        lines.append(f'<p class="subtitle">{tagged_html(m.subtitle, m.lang)}</p>')
     numbers = {name: i for i, name in enumerate(m.affiliations, start=1)}
     for author in m.authors:
         lines.append(f'<p class="author">{_author_line(author, numbers)}</p>')
@@ -121,4 +122,5 @@ def _font_data_uri(face: FontFace) -> str:
 
 def write(job: Job) -> Rendered:
     css = job.theme.css("screen", font_url=_font_data_uri)
-    return Rendered(page(job.doc, css, embed_images(job.doc, body(job.doc)), "html-page").encode("utf-8"))
+    whole = page(job.doc, css, embed_images(job.doc, body(job.doc)), "html-page")
+    return Rendered(font_subsets.embed_in_html(whole, job.theme).encode("utf-8"))

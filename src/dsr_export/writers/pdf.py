@@ -15,7 +15,7 @@ from ..errors import Diagnostic
 from ..sandbox import Sandbox, for_paths
 from ..theme import Theme
 from ..transforms.math import print_math
-from . import Job, Rendered, html, pdf_tags, pdf_x
+from . import Job, Rendered, html, pdf_scripts, pdf_tags, pdf_x
 from . import print_html as printing
 
 NAME = "pdf"
@@ -49,6 +49,7 @@ def print_html(job: Job, body_html: str | None = None) -> str:
     source = html.body(job.doc) if body_html is None else body_html
     # formulas drawn as SVG: WeasyPrint cannot lay out MathML
     body = printing.prepare(print_math(source), contents=job.options.contents)
+    css += "\n" + pdf_scripts.italic_css(job.theme, body + html.title_block(job.doc))  # Cyrillic italics
     page = html.page(job.doc, css, body, "print")
     return page.replace("</head>", dates + "</head>", 1)
 
@@ -115,11 +116,13 @@ def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
         document = _weasy_html(job, document_html)
         variant = job.options.pdf_variant or DEFAULT_VARIANT
         # PDF/X is our own step after the layout; the layout itself stays tagged PDF/UA.
-        data = document.write_pdf(pdf_variant=DEFAULT_VARIANT if variant in pdf_x.VARIANTS else variant,
-                                  pdf_tags=True)
+        with pdf_scripts.tagging():
+            data = document.write_pdf(pdf_variant=DEFAULT_VARIANT if variant in pdf_x.VARIANTS else variant,
+                                      pdf_tags=True)
         # WeasyPrint's structure tree mended for PDF/UA: links, page furniture, notes, formulas
         data = pdf_tags.tag(
             data, formulas=pdf_tags.formulas_of(document_html), notes=pdf_tags.notes_of(document_html))
+        data = pdf_scripts.map_every_glyph(data, document_html)  # shaped scripts: every glyph has Unicode
     finally:
         logger.removeHandler(collector)
     if variant in pdf_x.VARIANTS:
