@@ -89,7 +89,8 @@ def write(job: Job) -> Rendered:
     for n, piece in enumerate(laid):
         starts.append(number)
         number += piece.count + _blank_after(laid, n)
-    entries = [(p.kind, p.ident, p.title, str(starts[n])) for n, p in enumerate(pieces) if p.title]
+    entries = [("chapter" if p.part is not None else p.kind, p.ident, p.title, str(starts[n]))
+               for n, p in enumerate(pieces) if p.title]
     contents = parts.contents("Contents", entries)
     front_body = parts.front_pieces(doc, contents, book.cut.front)
     front_request = layout.Request(page(job, book.css, front_body, "print book front"))
