@@ -13,6 +13,7 @@ import json
 import logging
 import multiprocessing
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -60,8 +61,10 @@ def lay_out(job: Job, requests: list[Request]) -> list[Laid]:
         else:
             _JOB = job
             try:
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                with multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_child) as pool:
                     made = pool.map(_lay_in_pool, [requests[i] for i in todo], chunksize=1)
+                    pool.close()
+                    pool.join()
             finally:
                 _JOB = None
         for i, laid in zip(todo, made, strict=True):
@@ -75,6 +78,12 @@ def prune(job: Job, requests: list[Request]) -> None:
     store = _Store(job)
     with store.locked():
         store.keep({store.key(r) for r in requests})
+
+
+def _quiet_child() -> None:
+    """A layout process ends when told to, without the parent's handlers (the parent reports interrupts)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _lay_in_pool(request: Request) -> Laid:
