@@ -57,7 +57,7 @@ def timed(commands: list[list[str]], cwd: Path, env: dict[str, str]) -> tuple[fl
         proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         done = threading.Event()
 
-        def sample(pid: int = proc.pid) -> None:
+        def sample(pid: int = proc.pid, done: threading.Event = done) -> None:
             nonlocal peak
             while not done.is_set():
                 peak = max(peak, tree_pss_kib(pid))
@@ -102,7 +102,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     print(report)
     existing = args.write.read_text(encoding="utf-8") if args.write.exists() else ""
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
+    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.DOTALL)
     section = f"{BEGIN}\n{report}{END}"
     text = pattern.sub(lambda _: section, existing) if BEGIN in existing else existing.rstrip() + "\n\n" + section + "\n"
     args.write.write_text(text, encoding="utf-8")
@@ -137,7 +137,7 @@ def bench(work: Path, args: argparse.Namespace) -> str:
             samples[name].peak_kib = max(samples[name].peak_kib, peak)
             print(f"  {name}: {seconds:.2f} s, {peak / 1024:.0f} MiB", file=sys.stderr, flush=True)
         load.append(_uptime())
-    pages = subprocess.run(["pdfinfo", str(work / "cold" / "book.pdf")], capture_output=True, text=True).stdout
+    pages = subprocess.run(["pdfinfo", str(work / "cold" / "book.pdf")], capture_output=True, text=True, check=False).stdout
     count = re.search(r"Pages:\s+(\d+)", pages)
     return render(samples, load, args, int(count[1]) if count else 0)
 
@@ -151,12 +151,12 @@ def render(samples: dict[str, Sample], load: list[str], args: argparse.Namespace
     }
     lines = [
         f"## A book of {args.chapters} chapter files ({pages} pages)", "",
-        f"Produced by `.venv/bin/python bench/book.py --runs {args.runs} --chapters {args.chapters} "
+        (f"Produced by `.venv/bin/python bench/book.py --runs {args.runs} --chapters {args.chapters} "
         f"--jobs {args.jobs}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores. "
         "`make_book.chapters` writes the master and one file per chapter (the essay once per chapter). Cold runs "
         "start with empty build records and layout store. Times are medians of wall-clock seconds over alternating "
         "rounds; memory is the largest sum of the proportional set size (PSS) of every process of the build, "
-        "sampled every 0.2 s.", "",
+        "sampled every 0.2 s."), "",
         "Machine load (`uptime`) before and after each round:", "",
         *[f"    {line}" for line in load], "",
         "| scenario | median s | min s | max s | runs | peak MiB, all processes |", "|---|---:|---:|---:|---:|---:|",
@@ -169,12 +169,12 @@ def render(samples: dict[str, Sample], load: list[str], args: argparse.Namespace
     memory = max(s.peak_kib for k, s in samples.items() if k != "raw") / 1024
     lines += [
         "", "| target | measured | verdict |", "|---|---:|---|",
-        f"| cold build, all formats, at most {TARGETS['cold']:.2f} x the raw pandoc route | {cold:.2f} x | "
-        f"{'met' if cold <= TARGETS['cold'] else '**missed**'} |",
-        f"| PDF after a one-paragraph edit, at most {TARGETS['edit']:.2f} x its cold build | {edit:.2f} x | "
-        f"{'met' if edit <= TARGETS['edit'] else '**missed**'} |",
-        f"| peak memory of all processes together, at most 1 GiB | {memory:.0f} MiB | "
-        f"{'met' if memory <= TARGETS['memory_mib'] else '**missed**'} |", "",
+        (f"| cold build, all formats, at most {TARGETS['cold']:.2f} x the raw pandoc route | {cold:.2f} x | "
+        f"{'met' if cold <= TARGETS['cold'] else '**missed**'} |"),
+        (f"| PDF after a one-paragraph edit, at most {TARGETS['edit']:.2f} x its cold build | {edit:.2f} x | "
+        f"{'met' if edit <= TARGETS['edit'] else '**missed**'} |"),
+        (f"| peak memory of all processes together, at most 1 GiB | {memory:.0f} MiB | "
+        f"{'met' if memory <= TARGETS['memory_mib'] else '**missed**'} |"), "",
     ]
     return "\n".join(lines) + "\n"
 

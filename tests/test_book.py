@@ -142,9 +142,9 @@ def test_every_internal_link_resolves_to_the_right_page(books: dict[int, Path], 
 def _marked_content(page: pikepdf.Page) -> list[int]:
     found = []
     for operands, operator in pikepdf.parse_content_stream(page):
-        if operator == pikepdf.Operator("BDC") and isinstance(operands[1], pikepdf.Dictionary):
-            if "/MCID" in operands[1]:
-                found.append(int(operands[1].MCID))
+        is_marked = operator == pikepdf.Operator("BDC") and isinstance(operands[1], pikepdf.Dictionary)
+        if is_marked and "/MCID" in operands[1]:
+            found.append(int(operands[1].MCID))
     return found
 
 
@@ -224,7 +224,7 @@ def test_docx_a_section_per_chapter(books: dict[int, Path]) -> None:
     assert document.count('<w:type w:val="oddPage"/>') == 8
     assert document.count("<w:sectPr") == 9
     for title in CHAPTER_TITLES:
-        assert re.search(r'<w:pStyle w:val="Heading1"\s*/>.{0,400}' + re.escape(title), document, re.S)
+        assert re.search(r'<w:pStyle w:val="Heading1"\s*/>.{0,400}' + re.escape(title), document, re.DOTALL)
 
 
 def test_missing_chapter_is_an_input_error_naming_the_master_line(tmp_path: Path) -> None:

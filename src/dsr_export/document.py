@@ -54,7 +54,6 @@ def parse(path: Path, options: Options) -> Document:
 
 def parse_source(source: src.Source, options: Options) -> Document:
     """Parse and check a source already read."""
-    path = source.path
     fm = source.front_matter
     bibs = bibliography_paths(source, options)
     refs = load_bibliographies(list(bibs), source.path)

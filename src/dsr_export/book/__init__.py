@@ -12,8 +12,8 @@ from typing import Any
 from .. import ast as A
 from .. import source as src
 from ..config import Options
-from ..errors import DsrError, GateError
-from .reader import BACK_MARK, CHAPTER_MARK, chapter_sources, is_book, join
+from ..errors import Diagnostic, DsrError, GateError
+from .reader import BACK_MARK, CHAPTER_MARK, Joined, chapter_sources, is_book, join
 
 __all__ = ["Book", "chapter_sources", "is_book", "parse"]
 
@@ -28,11 +28,12 @@ class Book:
 
     master: Path
     chapters: tuple[Path, ...]
-    reference_section: str = "book"  # one list at the end, or one per chapter
+    reference_section: str  # one list at the end ("book"), or one per chapter
+    joined: Joined  # where each line of the joined text came from
 
-    def field(self, fm: dict[str, Any], key: str) -> str:
-        value = fm.get(key)
-        return str(value).strip() if isinstance(value, (str, int, float)) else ""
+    def diagnostic(self, found: Diagnostic) -> Diagnostic:
+        """A finding about the joined text, pointed at the chapter file and line it came from."""
+        return self.joined.diagnostic(found)
 
 
 def parse(master: src.Source, options: Options) -> Any:
@@ -52,7 +53,7 @@ def parse(master: src.Source, options: Options) -> Any:
     if where == "chapter":
         _chapter_references(blocks)
     warnings = tuple(joined.diagnostic(w) for w in doc.warnings)
-    info = Book(master.path, tuple(e.path for e in joined.entries), where)
+    info = Book(master.path, tuple(e.path for e in joined.entries), where, joined)
     return dataclasses.replace(doc, warnings=warnings, book=info)
 
 

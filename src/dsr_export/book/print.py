@@ -115,10 +115,11 @@ def write(job: Job) -> Rendered:
     body_start = front.count + int(front_blank)
     data = pdf_join.join(joined, [(0, "r"), (body_start, "D")], overlay.pdf, stamped,
                          keep_name=lambda name: not name.startswith(epub_pages.BLOCK_ID_PREFIX))
-    text = " ".join(lhtml.document_fromstring(r.html).text_content() for r in book.requests)
+    text = " ".join(lhtml.document_fromstring(r.html).find("body").text_content() for r in book.requests)
     missing = glyphs.missing(text, job.theme, doc.source)
     messages = dict.fromkeys(m for item in (front, *laid) for m in item.warnings)
-    return Rendered(data, (*missing, *(pdf._diagnostic(m, job) for m in messages)))
+    found = (*missing, *(pdf._diagnostic(m, job) for m in messages))
+    return Rendered(data, tuple(doc.book.diagnostic(d) for d in found))
 
 
 def _furniture(title: str, front: layout.Laid, front_blank: bool, front_titles: dict[str, str],

@@ -6,6 +6,7 @@ import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
 from .. import source as src
 from ..errors import Diagnostic, DsrError
 from ..sandbox import front_matter_path
