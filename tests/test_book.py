@@ -286,3 +286,15 @@ def test_one_chapter_edit_lays_out_only_that_chapter(tmp_path: Path) -> None:
     # ...and the result is the very file a clean build makes.
     build(master, tmp_path / "clean", tmp_path / "fresh-records", "--to", "pdf", "--jobs", "1")
     assert (tmp_path / "out" / "book.pdf").read_bytes() == (tmp_path / "clean" / "book.pdf").read_bytes()
+
+    # Two more pages in chapter two: the chapters after it keep their layout (folios are drawn
+    # afterwards); the chapter, the front matter (its contents' numbers) and the furniture are made again.
+    maps = tmp_path / "book" / "02-maps.md"
+    maps.write_text(maps.read_text().replace("## Older maps", "Longer now.\n\n" * 120 + "## Older maps"))
+    build(master, tmp_path / "out", records, "--to", "pdf", "--jobs", "2")
+    again = {p.name: p.stat().st_mtime_ns for p in store.glob("*.pdf")}
+    assert len([n for n in again if after.get(n) != again[n]]) == 3
+    build(master, tmp_path / "clean2", tmp_path / "fresh-records-2", "--to", "pdf", "--jobs", "3")
+    longer = (tmp_path / "out" / "book.pdf").read_bytes()
+    assert longer == (tmp_path / "clean2" / "book.pdf").read_bytes()
+    assert len(pikepdf.open(tmp_path / "out" / "book.pdf").pages) > len(pikepdf.open(tmp_path / "clean" / "book.pdf").pages)

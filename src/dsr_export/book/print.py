@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from lxml import etree
 from lxml import html as lhtml
 
 from .. import glyphs, xhtml
@@ -12,6 +13,8 @@ from ..theme import TEMPLATES, render
 from ..transforms.math import print_math
 from ..writers import Job, Rendered, epub_pages, html, pdf, pdf_join
 from ..writers import print_html as printing
+from ..writers.epub_pages import _BLOCKS
+from ..xhtml import q
 from . import furniture, layout, parts
 
 _NO_HEADS = {"dsr-half-title", "dsr-title-page", "dsr-copyright"}  # pages without folio or running head
@@ -20,8 +23,27 @@ _NO_HEADS = {"dsr-half-title", "dsr-title-page", "dsr-copyright"}  # pages witho
 def marked_body(job: Job) -> str:
     """The shared HTML with an id on every block, exactly as the EPUB measures its page breaks."""
     body = xhtml.parse_fragment(html.body(job.doc))
-    epub_pages.mark_blocks(body)
+    mark_pieces(body)
     return epub_pages.to_html(body)
+
+
+def mark_pieces(body: etree._Element) -> None:
+    """An id on every block, numbered within its piece (and each note within its note), so a change in
+    one chapter leaves the HTML of the others as it was. The ids carry the EPUB's temporary prefix."""
+    piece, number = 0, 0
+    for top in body:
+        classes = top.get("class", "").split()
+        if top.tag == q("section") and {"chapter", "part", "backmatter"} & set(classes):
+            piece, number = piece + 1, 0
+        if top.tag == q("section") and top.get("id") == "footnotes":
+            for note in top.iter(q("li")):
+                for n, el in enumerate((e for e in note.iter(*_BLOCKS) if e is not note and not e.get("id")), 1):
+                    el.set("id", f"{epub_pages.BLOCK_ID_PREFIX}{note.get('id', '')}-{n}")
+            continue
+        for el in top.iter(*_BLOCKS):
+            if not el.get("id"):
+                number += 1
+                el.set("id", f"{epub_pages.BLOCK_ID_PREFIX}{piece}-{number}")
 
 
 @dataclass
@@ -61,9 +83,13 @@ def page(job: Job, css: str, body_html: str, body_class: str) -> str:
     return document.replace("</head>", dates + "</head>", 1)
 
 
-def page_map(job: Job, body_html: str) -> dict[str, int]:
-    """The print page (the body's own numbers, from 1) on which each block id of the pieces first appears."""
-    book = plan(job, body_html)
+def page_map(job: Job, body: etree._Element) -> dict[str, int]:
+    """The print page (the body's own numbers, from 1) on which each block of the pieces first appears.
+
+    Marks the blocks of `body` (the EPUB's parse of the shared HTML) as the PDF's pieces are marked.
+    """
+    mark_pieces(body)
+    book = plan(job, epub_pages.to_html(body))
     laid = layout.lay_out(job, book.requests)
     first: dict[str, int] = {}
     number = 1

@@ -71,11 +71,11 @@ def print_edition(job: Job) -> str:
 
 def _pages(job: Job, body: etree._Element) -> dict[str, int]:
     """The print page of every block, from a WeasyPrint layout of the print HTML of this build."""
-    epub_pages.mark_blocks(body)
     if job.doc.book is not None:  # a book's pages are those of its pieces, laid out apart
         from ..book import print as book_print
 
-        return book_print.page_map(job, epub_pages.to_html(body))
+        return book_print.page_map(job, body)
+    epub_pages.mark_blocks(body)
     return pdf.page_of_ids(job, pdf.print_html(job, epub_pages.to_html(body)))
 
 
