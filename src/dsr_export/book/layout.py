@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import cache
 from ..writers import Job
@@ -43,6 +44,7 @@ class Laid:
 @dataclass(frozen=True)
 class Request:
     html: str
+    css: str = ""  # the stylesheet the pieces share, parsed once per process
     tagged: bool = True  # the pieces are tagged PDF; the furniture overlay is plain drawing
 
 
@@ -102,13 +104,35 @@ def _lay_one(job: Job, request: Request) -> Laid:
         options = {"pdf_variant": job.options.pdf_variant or pdf.DEFAULT_VARIANT, "pdf_tags": True}
         if not request.tagged:
             options = {}
-        document = pdf._weasy_html(job, request.html).render(**options)
+        css, fonts = _stylesheet(job, request.css)
+        document = pdf._weasy_html(job, request.html).render(stylesheets=css, font_config=fonts, **options)
         data = document.write_pdf(**options)
     finally:
         logger.removeHandler(collector)
     anchors = tuple(tuple(page.anchors) for page in document.pages)
     blank = tuple(bool(page._page_box.page_type.blank) for page in document.pages)
     return Laid(data, anchors, blank, tuple(collector.messages))
+
+
+_SHEETS: dict[str, tuple[list[Any], Any]] = {}
+
+
+def _stylesheet(job: Job, css: str) -> tuple[list[Any], Any]:
+    """The shared stylesheet and its fonts, loaded once per process: most of a short piece's cost."""
+    if css not in _SHEETS:
+        import weasyprint
+        from weasyprint.text.fonts import FontConfiguration
+
+        from ..sandbox import for_paths
+        from ..writers import pdf
+
+        fonts = FontConfiguration()
+        sandbox = for_paths(job.doc.folder, *(f.path.parent for f in job.theme.faces),
+                            allow_remote=job.options.allow_remote)
+        sheet = weasyprint.CSS(string=css, base_url=job.doc.folder.as_uri() + "/", font_config=fonts,
+                               url_fetcher=pdf._fetcher(sandbox))
+        _SHEETS[css] = ([sheet] if css else [], fonts)
+    return _SHEETS[css]
 
 
 class _Store:
@@ -123,7 +147,7 @@ class _Store:
 
     def key(self, request: Request) -> str:
         h = self.base.copy()
-        h.add("request", request.tagged, request.html)
+        h.add("request", request.tagged, request.css, request.html)
         return h.hexdigest()
 
     @contextlib.contextmanager

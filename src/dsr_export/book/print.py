@@ -62,8 +62,8 @@ def plan(job: Job, body_html: str) -> Plan:
     requests = []
     for piece in cut.pieces:
         parts.cross_link(piece.elements, piece.ids, known)
-        reset = f"\nhtml {{ counter-reset: footnote {piece.notes_before}; }}\n"
-        requests.append(layout.Request(page(job, css + reset, piece.html(), f"print book {piece.kind}")))
+        reset = f"html {{ counter-reset: footnote {piece.notes_before}; }}"
+        requests.append(layout.Request(page(job, reset, piece.html(), f"print book {piece.kind}"), css))
     return Plan(cut, requests, css)
 
 
@@ -119,7 +119,7 @@ def write(job: Job) -> Rendered:
                for n, p in enumerate(pieces) if p.title]
     contents = parts.contents("Contents", entries)
     front_body = parts.front_pieces(doc, contents, book.cut.front)
-    front_request = layout.Request(page(job, book.css, front_body, "print book front"))
+    front_request = layout.Request(page(job, "", front_body, "print book front"), book.css)
     (front,) = layout.lay_out(job, [front_request])
     front_blank = front.count % 2 == 1
 
@@ -130,7 +130,7 @@ def write(job: Job) -> Rendered:
             front_titles[el.get("id")] = " ".join(heading.text_content().split())
     heads, stamped = _furniture(doc.meta.title, front, front_blank, front_titles, pieces, laid)
     overlay_css = furniture.css(pdf.page_theme(job).css("print"), pdf.BLEED_MM if job.options.crop_marks else None)
-    overlay_request = layout.Request(page(job, overlay_css, furniture.body(heads), "furniture"), tagged=False)
+    overlay_request = layout.Request(page(job, "", furniture.body(heads), "furniture"), overlay_css, tagged=False)
     (overlay,) = layout.lay_out(job, [overlay_request])
     layout.prune(job, [*book.requests, front_request, overlay_request])
 
