@@ -82,12 +82,16 @@ def entries(master: src.Source) -> list[Entry]:
     Items are paths, or `{part: Title, chapters: [paths]}` groups that open a part.
     """
     listed = master.front_matter.get("chapters")
-    start = master.text.find("chapters:")
+    cursor = [max(master.text.find("chapters:"), 0)]
     key_line = master.line_of("chapters:")
 
     def line_of(text: str) -> int | None:
-        at = master.text.find(text, max(start, 0))
-        return master.text.count("\n", 0, at) + 1 if at >= 0 else key_line
+        """The line of the next mention of `text` in the list (the list is read in order)."""
+        at = master.text.find(text, cursor[0])
+        if at < 0:
+            return key_line
+        cursor[0] = at + len(text)
+        return master.text.count("\n", 0, at) + 1
 
     def bad(what: str) -> DsrError:
         return DsrError(f"front matter 'chapters' {what}", path=master.path, line=key_line)

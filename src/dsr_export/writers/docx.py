@@ -33,6 +33,8 @@ BUILD_KEYS = frozenset(
         "suppress-bibliography",
         "notes-after-punctuation",
         "theme",
+        "chapters",
+        "reference-section",
     }
 )
 
