@@ -7,13 +7,16 @@ import copy
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import ast as A
 from .. import source as src
 from ..config import Options
 from ..errors import Diagnostic, DsrError, GateError
 from .reader import BACK_MARK, CHAPTER_MARK, Joined, chapter_sources, is_book, join
+
+if TYPE_CHECKING:
+    from ..document import Document
 
 __all__ = ["Book", "chapter_sources", "is_book", "parse"]
 
@@ -36,7 +39,7 @@ class Book:
         return self.joined.diagnostic(found)
 
 
-def parse(master: src.Source, options: Options) -> Any:
+def parse(master: src.Source, options: Options) -> Document:
     """The master and every chapter, parsed and checked as one Document; problems name their own file."""
     from .. import document
 
