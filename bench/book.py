@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--write", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="dsr-bench-book-"))
+    work = Path(tempfile.mkdtemp(prefix="bookbench-"))
     try:
         report = bench(work, args)
     finally:
