@@ -171,15 +171,23 @@ class _Store:
         return laid if hashlib.sha256(data).hexdigest() == info.get("sha256") else None
 
     def put(self, key: str, laid: Laid) -> None:
+        """Keep `laid` for later builds; the store only saves time, so a failure to write costs nothing else."""
         info = {"anchors": laid.anchors, "blank": laid.blank, "warnings": laid.warnings,
                 "sha256": hashlib.sha256(laid.pdf).hexdigest()}
-        self._write(self.folder / f"{key}.pdf", laid.pdf)
-        self._write(self.folder / f"{key}.json", json.dumps(info).encode())
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._write(self.folder / f"{key}.pdf", laid.pdf)
+            self._write(self.folder / f"{key}.json", json.dumps(info).encode())
+        except OSError:
+            pass
 
     def keep(self, keys: set[str]) -> None:
-        for path in self.folder.iterdir():
-            if path.suffix in (".pdf", ".json") and path.stem not in keys:
-                path.unlink(missing_ok=True)
+        try:
+            for path in self.folder.iterdir():
+                if path.suffix in (".pdf", ".json") and path.stem not in keys:
+                    path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
