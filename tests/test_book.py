@@ -217,6 +217,12 @@ def test_epub_one_file_per_chapter_parts_in_nav_print_pages(books: dict[int, Pat
     assert f'id="page-{label}"' in files[holder]
 
 
+def test_epub_passes_ace(books: dict[int, Path]) -> None:
+    from test_epub import ace
+
+    assert ace(books[1] / "book.epub") == []
+
+
 def test_docx_a_section_per_chapter(books: dict[int, Path]) -> None:
     with zipfile.ZipFile(books[1] / "book.docx") as z:
         document = z.read("word/document.xml").decode()
