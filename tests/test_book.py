@@ -188,6 +188,19 @@ def test_one_structure_tree_holds_every_page_in_reading_order(books: dict[int, P
     assert pdf.open_metadata().get("pdfuaid:part") == "1"
 
 
+def test_outloud_finds_no_pdf_ua_problem_in_the_joined_book(books: dict[int, Path], tmp_path: Path) -> None:
+    """The independent PDF/UA-1 checker the single-source PDFs pass (see test_pdf_tags)."""
+    import json
+    import subprocess
+    import sys
+
+    report = tmp_path / "report.json"
+    subprocess.run([str(Path(sys.executable).parent / "outloud"), "--json", str(report), "--fail-on", "never",
+                    str(books[1] / "book.pdf")], capture_output=True, text=True, check=True)
+    findings = [f for result in json.loads(report.read_text())["results"] for f in result["findings"]]
+    assert [(f.get("rule"), f.get("message")) for f in findings if f.get("severity") in ("error", "warning")] == []
+
+
 def test_outline_nests_chapters_under_their_parts(books: dict[int, Path]) -> None:
     pdf = pikepdf.open(books[1] / "book.pdf")
     with pdf.open_outline() as outline:

@@ -95,13 +95,15 @@ def _lay_in_pool(request: Request) -> Laid:
 
 def _lay_one(job: Job, request: Request) -> Laid:
     """One WeasyPrint layout and PDF of `request`."""
-    from ..writers import pdf
+    from ..writers import pdf, pdf_x
 
     collector = pdf._Collector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
-        options = {"pdf_variant": job.options.pdf_variant or pdf.DEFAULT_VARIANT, "pdf_tags": True}
+        variant = job.options.pdf_variant or pdf.DEFAULT_VARIANT
+        # PDF/X is made from the joined book; the pieces are laid out tagged PDF/UA.
+        options = {"pdf_variant": pdf.DEFAULT_VARIANT if variant in pdf_x.VARIANTS else variant, "pdf_tags": True}
         if not request.tagged:
             options = {}
         css, fonts = _stylesheet(job, request.css)

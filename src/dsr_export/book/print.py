@@ -11,7 +11,7 @@ from lxml import html as lhtml
 from .. import glyphs, xhtml
 from ..theme import TEMPLATES, render
 from ..transforms.math import print_math
-from ..writers import Job, Rendered, epub_pages, html, pdf, pdf_join
+from ..writers import Job, Rendered, epub_pages, html, pdf, pdf_join, pdf_tags, pdf_x
 from ..writers import print_html as printing
 from ..writers.epub_pages import _BLOCKS
 from ..xhtml import q
@@ -141,6 +141,12 @@ def write(job: Job) -> Rendered:
     body_start = front.count + int(front_blank)
     data = pdf_join.join(joined, [(0, "r"), (body_start, "D")], overlay.pdf, stamped,
                          keep_name=lambda name: not name.startswith(epub_pages.BLOCK_ID_PREFIX))
+    # The joined book is mended for PDF/UA (and made PDF/X) as the writer does a single layout.
+    every = front_request.html + "".join(r.html for r in book.requests)
+    data = pdf_tags.tag(data, formulas=pdf_tags.formulas_of(every), notes=pdf_tags.notes_of(every))
+    variant = job.options.pdf_variant or pdf.DEFAULT_VARIANT
+    if variant in pdf_x.VARIANTS:
+        data = pdf_x.conform(data, variant, pdf_x.condition_for(doc.source))
     text = " ".join(lhtml.document_fromstring(r.html).find("body").text_content() for r in book.requests)
     missing = glyphs.missing(text, job.theme, doc.source)
     messages = dict.fromkeys(m for item in (front, *laid) for m in item.warnings)
