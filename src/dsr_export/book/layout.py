@@ -95,7 +95,7 @@ def _lay_in_pool(request: Request) -> Laid:
 
 def _lay_one(job: Job, request: Request) -> Laid:
     """One WeasyPrint layout and PDF of `request`."""
-    from ..writers import pdf, pdf_x
+    from ..writers import pdf, pdf_scripts, pdf_x
 
     collector = pdf._Collector()
     logger = logging.getLogger("weasyprint")
@@ -108,7 +108,8 @@ def _lay_one(job: Job, request: Request) -> Laid:
             options = {}
         css, fonts = _stylesheet(job, request.css)
         document = pdf._weasy_html(job, request.html).render(stylesheets=css, font_config=fonts, **options)
-        data = document.write_pdf(**options)
+        with pdf_scripts.tagging() if request.tagged else contextlib.nullcontext():
+            data = document.write_pdf(**options)
     finally:
         logger.removeHandler(collector)
     anchors = tuple(tuple(page.anchors) for page in document.pages)

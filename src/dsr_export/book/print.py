@@ -11,7 +11,7 @@ from lxml import html as lhtml
 from .. import glyphs, xhtml
 from ..theme import TEMPLATES, render
 from ..transforms.math import print_math
-from ..writers import Job, Rendered, epub_pages, html, pdf, pdf_join, pdf_tags, pdf_x
+from ..writers import Job, Rendered, epub_pages, html, pdf, pdf_join, pdf_scripts, pdf_tags, pdf_x
 from ..writers import print_html as printing
 from ..writers.epub_pages import _BLOCKS
 from ..xhtml import q
@@ -144,6 +144,7 @@ def write(job: Job) -> Rendered:
     # The joined book is mended for PDF/UA (and made PDF/X) as the writer does a single layout.
     every = front_request.html + "".join(r.html for r in book.requests)
     data = pdf_tags.tag(data, formulas=pdf_tags.formulas_of(every), notes=pdf_tags.notes_of(every))
+    data = pdf_scripts.map_every_glyph(data, every)
     variant = job.options.pdf_variant or pdf.DEFAULT_VARIANT
     if variant in pdf_x.VARIANTS:
         data = pdf_x.conform(data, variant, pdf_x.condition_for(doc.source))
