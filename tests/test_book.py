@@ -319,3 +319,11 @@ def test_one_chapter_edit_lays_out_only_that_chapter(tmp_path: Path) -> None:
     longer = (tmp_path / "out" / "book.pdf").read_bytes()
     assert longer == (tmp_path / "clean2" / "book.pdf").read_bytes()
     assert len(pikepdf.open(tmp_path / "out" / "book.pdf").pages) > len(pikepdf.open(tmp_path / "clean" / "book.pdf").pages)
+
+
+def test_pdf_x_of_a_book(tmp_path: Path) -> None:
+    """PDF/X is made from the joined book, blank versos included."""
+    build(BOOK / "book.md", tmp_path / "out", tmp_path / "records", "--to", "pdf", "--pdf-variant", "pdf/x-4")
+    pdf = pikepdf.open(tmp_path / "out" / "book.pdf")
+    assert pdf.Root.OutputIntents[0].S == "/GTS_PDFX"
+    assert all("/TrimBox" in page.obj and "/Contents" in page.obj for page in pdf.pages)

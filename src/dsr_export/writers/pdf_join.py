@@ -69,7 +69,8 @@ def append_pages(out: Joined, sources: list[pikepdf.Pdf], blank_after: list[bool
         out.roots.append(out.pdf.copy_foreign(source.Root))
         if blank:
             like = out.pdf.pages[-1].obj
-            page = Dictionary(Type=Name.Page, Resources=Dictionary())
+            # An empty content stream, as WeasyPrint's own blank pages have (later steps read it).
+            page = Dictionary(Type=Name.Page, Resources=Dictionary(), Contents=out.pdf.make_stream(b""))
             for box in ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox"):
                 if box in like:
                     page[box] = like[box]
