@@ -15,7 +15,8 @@ STEM   := $(basename $(notdir $(SOURCE)))
 FORMATS := pdf epub docx html
 # Everything an output depends on: the source folder, the themes, the code.
 CODE   := $(wildcard styles/*) $(shell find src -name '*.py' -o -name '*.css') pyproject.toml
-DEPS   := $(wildcard $(dir $(SOURCE))*) $(CODE)
+# A book's chapter files may sit in folders below its master, so the whole source folder counts.
+DEPS   := $(shell find $(dir $(SOURCE)) -type f 2>/dev/null) $(CODE)
 
 .DEFAULT_GOAL := all
 .PHONY: all setup system-test ace $(FORMATS) cover check test clean batch bench bench-cluster

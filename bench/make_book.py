@@ -49,12 +49,40 @@ def write(folder: Path, copies: int, name: str = "book") -> Path:
     return path
 
 
+def chapters(folder: Path, count: int, essay: Path = ESSAY) -> Path:
+    """The same book as chapter files: a master listing `count` chapters, each one copy of the essay.
+
+    Returns the master's path; the chapters are `folder/chapters/NN.md`.
+    """
+    front, body = split(essay.read_text(encoding="utf-8"))
+    text = body[: body.index("# References")]
+    (folder / "chapters").mkdir(parents=True, exist_ok=True)
+    shutil.copy(essay.parent / "references.yaml", folder / "references.yaml")
+    names = []
+    for n in range(1, count + 1):
+        lines = []
+        for line in text.splitlines():
+            match = _HEADING.match(line)
+            # The essay's sections become the chapter's; ids stay distinct across the book.
+            lines.append(f"#{match[1]} {n}. {match[2]}{match[3] or ''}" if match else line)
+        name = f"chapters/{n:02d}.md"
+        (folder / name).write_text(f"---\ntitle: \"Chapter {n}\"\n---\n\n" + "\n".join(lines).strip() + "\n",
+                                   encoding="utf-8")
+        names.append(name)
+    listing = "chapters:\n" + "".join(f"  - {name}\n" for name in names)
+    master = front.replace('title: "', f'title: "{count} Chapters of ', 1).replace("\n---\n", "\n" + listing + "---\n", 1)
+    path = folder / "book.md"
+    path.write_text(master + "\n# Preface {.unnumbered}\n\nThe essay, once per chapter.\n", encoding="utf-8")
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("folder", type=Path)
     parser.add_argument("--copies", type=int, default=50)
+    parser.add_argument("--chapters", action="store_true", help="a master file and one file per chapter")
     args = parser.parse_args()
-    print(write(args.folder, args.copies))
+    print(chapters(args.folder, args.copies) if args.chapters else write(args.folder, args.copies))
 
 
 if __name__ == "__main__":

@@ -165,7 +165,10 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     report = render(results, load, runs, book_runs, args)
     print(report)
-    args.write.write_text(report, encoding="utf-8")
+    # The book benchmark (bench/book.py) keeps its own section at the end of the file.
+    old = args.write.read_text(encoding="utf-8") if args.write.exists() else ""
+    mark = "<!-- book benchmark: bench/book.py -->"
+    args.write.write_text(report + ("\n" + old[old.index(mark):] if mark in old else ""), encoding="utf-8")
     print(f"written to {args.write}", file=sys.stderr)
 
 

@@ -136,7 +136,8 @@ def render(
     from .writers import html
 
     pdf_worker.send(job, html.body(job.doc))  # the shared HTML: made once, here, for both sides
-    rendered = {fmt: writers[fmt].write(job) for fmt in formats if fmt != "pdf"}
+    # The EPUB last: a book's EPUB waits for the print layout the worker is making.
+    rendered = {fmt: writers[fmt].write(job) for fmt in sorted(formats, key=lambda f: f == "epub") if fmt != "pdf"}
     rendered["pdf"] = pdf_worker.result()
     return {fmt: rendered[fmt] for fmt in formats}
 

@@ -100,6 +100,8 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
         common.add("style", style_spec)
     for ref in local_files(source):
         common.add("file", str(ref), _stat(ref))
+    for chapter in book_chapters(source):  # a book's chapter files are its text too
+        common.add("chapter", str(chapter.path), chapter.text, [(str(r), _stat(r)) for r in local_files(chapter)])
 
     spec = options.theme or fm.get("theme") or "default"
     theme = themes.load(spec) if isinstance(spec, str) else None
@@ -137,6 +139,13 @@ def _print_profile(source: src.Source, options: Options) -> Any:
         return None
     path = pdf_x.profile_path(source) or pdf_x.DEFAULT_PROFILE
     return [str(path), hashlib.sha256(_file_bytes(path)).hexdigest()]
+
+
+def book_chapters(source: src.Source) -> list[src.Source]:
+    """The chapter files a book's master lists (none for a single source)."""
+    from . import book
+
+    return book.chapter_sources(source) if book.is_book(source) else []
 
 
 def local_files(source: src.Source) -> list[Path]:

@@ -38,6 +38,7 @@ examples:
   dsr-export build paper.md --to pdf,epub --csl apa
   dsr-export check paper.md --strict
   dsr-export build chapters/*.md --jobs 2        # a batch, two processes at a time
+  dsr-export build book.md --jobs 3              # a book (front matter 'chapters:'), 3 chapters at a time
 """
 
 
@@ -87,8 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--toc", action="store_true",
                        help="PDF: a table of contents with page numbers after the title block")
     build.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
-                       help="processes to use at once: the formats of one source, or the sources "
-                            "of a batch (default: the available cores)")
+                       help="processes to use at once: the formats of one source, the chapters of a "
+                            "book, or the sources of a batch (default: the available cores)")
     build.add_argument("--force", "--no-cache", action="store_true", dest="force",
                        help="rebuild every output even if its recorded inputs are unchanged")
     build.add_argument("--scheduler", metavar="ADDRESS", default=os.environ.get("DSR_EXPORT_SCHEDULER"),

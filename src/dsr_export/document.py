@@ -28,6 +28,7 @@ class Document:
     bibliographies: tuple[Path, ...]
     references: dict[str, Reference]
     warnings: tuple[Diagnostic, ...]
+    book: Any = None  # a book's chapters and parts (dsr_export.book.Book), None for one source
 
     @property
     def stem(self) -> str:
@@ -44,6 +45,15 @@ TOO_DEEP = "the source nests too deeply (quotes, lists or brackets inside one an
 def parse(path: Path, options: Options) -> Document:
     """Read, parse and check one source; raise GateError listing every error found."""
     source = src.read(path)
+    if "chapters" in source.front_matter:  # a book: the master and its chapter files
+        from . import book
+
+        return book.parse(source, options)
+    return parse_source(source, options)
+
+
+def parse_source(source: src.Source, options: Options) -> Document:
+    """Parse and check a source already read."""
     fm = source.front_matter
     bibs = bibliography_paths(source, options)
     refs = load_bibliographies(list(bibs), source.path)

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from . import ast as A
+from .errors import DsrError
 
 # A data: URL is read from the source itself, but a huge one is a memory bomb in every engine.
 DATA_URL_LIMIT = 8 * 1024 * 1024
@@ -80,6 +81,14 @@ class Sandbox:
 def for_paths(*paths: Path, allow_remote: bool = False) -> Sandbox:
     """A sandbox over `paths`; the first is the source's folder."""
     return Sandbox(tuple(dict.fromkeys(p.resolve() for p in paths)), allow_remote)
+
+
+def front_matter_path(value: str, folder: Path, key: str, origin: Path, line: int | None) -> Path:
+    """A path written in front matter (`key` at `origin`:`line`), held inside `folder` after symlinks."""
+    path = folder / value
+    if not for_paths(folder).allows(path):
+        raise DsrError(f"'{key}' points outside the source folder ({value})", path=origin, line=line)
+    return path.resolve()
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,8 @@ BUILD_KEYS = frozenset(
         "suppress-bibliography",
         "notes-after-punctuation",
         "theme",
+        "chapters",
+        "reference-section",
     }
 )
 
@@ -70,7 +72,12 @@ def word_ast(job: Job) -> dict[str, Any]:
             fields["subject"] = _meta_string(subject)
     if "description" not in fields and meta.description:
         fields["description"] = _meta_string(meta.description)
-    return {**ast, "meta": fields, "blocks": _styled_matter(ast["blocks"])}
+    blocks = _styled_matter(ast["blocks"])
+    if job.doc.book is not None:  # each chapter opens a section of its own
+        from ..book.formats import section_breaks
+
+        blocks = section_breaks(blocks, job.theme)
+    return {**ast, "meta": fields, "blocks": blocks}
 
 
 def write(job: Job) -> Rendered:

@@ -71,6 +71,10 @@ def print_edition(job: Job) -> str:
 
 def _pages(job: Job, body: etree._Element) -> dict[str, int]:
     """The print page of every block, from a WeasyPrint layout of the print HTML of this build."""
+    if job.doc.book is not None:  # a book's pages are those of its pieces, laid out apart
+        from ..book import print as book_print
+
+        return book_print.page_map(job, body)
     epub_pages.mark_blocks(body)
     return pdf.page_of_ids(job, pdf.print_html(job, epub_pages.to_html(body)))
 
@@ -150,6 +154,10 @@ def build_book(job: Job) -> epub.EpubBook:
     body = xhtml.parse_fragment(html.body(doc))
     first_page = _pages(job, body)
     chapters, notes = split(body, meta.title)
+    if doc.book is not None:
+        from ..book.formats import nest_parts
+
+        nest_parts(chapters)
     note_ids = place_notes(chapters, notes)
     title_part = Chapter("titlepage.xhtml", meta.title, list(xhtml.parse_fragment(html.title_block(doc))))
     relink(chapters)

@@ -131,6 +131,10 @@ def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
 
 
 def write(job: Job) -> Rendered:
+    if job.doc.book is not None:  # a book: its chapters laid out apart, then joined
+        from ..book import print as book_print
+
+        return book_print.write(job)
     document_html = print_html(job)
     text = lhtml.document_fromstring(document_html).find("body").text_content()
     missing = glyphs.missing(text, job.theme, job.doc.source)
