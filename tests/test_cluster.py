@@ -221,3 +221,16 @@ def test_a_local_batch_reports_progress_and_a_report(catalogue, tmp_path):
     data = json.loads(report.read_text())
     jsonschema.validate(data, json.loads(SCHEMA.read_text()))
     assert data["executor"] == "local:2" and [e["status"] for e in data["sources"]] == ["built"] * 3
+
+
+def test_a_book_builds_on_the_cluster_as_it_does_here(cluster, tmp_path):
+    """A book's chapter files travel with its master: the cluster's outputs are the local build's bytes."""
+    address, _client = cluster
+    master = ROOT / "tests" / "fixtures" / "book" / "book.md"
+    local = dsr("build", str(master), "--to", "pdf,epub", "--out", str(tmp_path / "local"), "--force")
+    assert local.status == 0, local.stderr
+    remote = dsr("build", str(master), "--to", "pdf,epub", "--out", str(tmp_path / "remote"), "--force",
+                 "--scheduler", address)
+    assert remote.status == 0, remote.stderr
+    for name in ("book.pdf", "book.epub"):
+        assert (tmp_path / "remote" / name).read_bytes() == (tmp_path / "local" / name).read_bytes(), name

@@ -132,7 +132,7 @@ def _stylesheet(job: Job, css: str) -> tuple[list[Any], Any]:
         fonts = FontConfiguration()
         sandbox = for_paths(job.doc.folder, *(f.path.parent for f in job.theme.faces),
                             allow_remote=job.options.allow_remote)
-        sheet = weasyprint.CSS(string=css, base_url=job.doc.folder.as_uri() + "/", font_config=fonts,
+        sheet = weasyprint.CSS(string=css, base_url=pdf.SOURCE_BASE, font_config=fonts,
                                url_fetcher=pdf._fetcher(sandbox))
         _SHEETS[css] = ([sheet] if css else [], fonts)
     return _SHEETS[css]

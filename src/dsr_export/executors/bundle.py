@@ -47,7 +47,8 @@ class Bundle:
 
 
 def pack(path: Path, options: Options, formats: tuple[str, ...]) -> Bundle:
-    """Everything the build of `path` reads: the source, bibliographies, style, images, theme, profile.
+    """Everything the build of `path` reads: the source (a book's chapters too), bibliographies, style,
+    images, theme, output profile.
 
     Files inside the source's folder keep their place relative to it (the source's own links and
     front matter point there); others go under `_inputs/` and the options name them there.
@@ -78,9 +79,14 @@ def pack(path: Path, options: Options, formats: tuple[str, ...]) -> Bundle:
         relative = add(style_file)
         if options.csl or relative.startswith(OUTSIDE):
             csl = relative
-    for ref in cache.local_files(source):
-        if ref.is_file() and folder in ref.resolve().parents:
-            add(ref)
+    chapters = cache.book_chapters(source)  # a book's chapter files, and what they point at
+    for chapter in chapters:
+        add(chapter.path)
+    # A chapter's pictures resolve from the master's folder, as the book's parse reads them.
+    for text in (source, *(replace(c, path=path) for c in chapters)):
+        for ref in cache.local_files(text):
+            if ref.is_file() and folder in ref.resolve().parents:
+                add(ref)
     profile = source.front_matter.get("output-profile")
     if isinstance(profile, str) and (folder / profile).is_file():
         add(folder / profile)

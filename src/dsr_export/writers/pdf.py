@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import unquote
 
 from lxml import html as lhtml
@@ -83,6 +84,7 @@ def _fetcher(sandbox: Sandbox):  # type: ignore[no-untyped-def]
 
     class SandboxedFetcher(URLFetcher):
         def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
+            url = real_url(url, sandbox.folder)
             reason = sandbox.refusal(url)
             if reason is not None:
                 shown = url if len(url) <= 80 else url[:77] + "..."
@@ -90,6 +92,17 @@ def _fetcher(sandbox: Sandbox):  # type: ignore[no-untyped-def]
             return super().fetch(url, headers)
 
     return SandboxedFetcher(allowed_protocols=protocols, allow_redirects=sandbox.allow_remote)
+
+
+# WeasyPrint names each picture in the PDF by a hash of its URL. Pictures are given to it under
+# this fixed base, which the fetcher maps to the source's folder, so the PDF's bytes do not depend
+# on where the folder lies (another checkout, a cluster worker's temporary folder).
+SOURCE_BASE = "file:///dsr-export-source/"
+
+
+def real_url(url: str, folder: Path) -> str:
+    """A URL under SOURCE_BASE as the file URL of the same path in `folder`; others unchanged."""
+    return folder.as_uri() + "/" + url[len(SOURCE_BASE):] if url.startswith(SOURCE_BASE) else url
 
 
 def _weasy_html(job: Job, document_html: str):  # type: ignore[no-untyped-def]
@@ -102,9 +115,7 @@ def _weasy_html(job: Job, document_html: str):  # type: ignore[no-untyped-def]
     sandbox = for_paths(
         job.doc.folder, *(f.path.parent for f in job.theme.faces), allow_remote=job.options.allow_remote
     )
-    return weasyprint.HTML(
-        string=document_html, base_url=job.doc.folder.as_uri() + "/", url_fetcher=_fetcher(sandbox)
-    )
+    return weasyprint.HTML(string=document_html, base_url=SOURCE_BASE, url_fetcher=_fetcher(sandbox))
 
 
 def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
@@ -149,6 +160,7 @@ _EXCEPTION_NAME = re.compile(r"\b[A-Z]\w*(?:Error|Exception): ")
 
 def diagnostic(message: str, job: Job) -> Diagnostic:
     """A WeasyPrint problem as our warning, on the source line of the address it names, if any."""
+    message = message.replace(SOURCE_BASE, job.doc.folder.as_uri() + "/")
     quoted = _QUOTED.search(message)
     line = job.doc.source.line_of(quoted[1]) if quoted else None
     if quoted and line is None and quoted[1].startswith(job.doc.folder.as_uri() + "/"):
