@@ -11,7 +11,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from multiprocessing.connection import Connection
 
 from ..writers import Rendered
 
@@ -34,58 +34,86 @@ Done = Callable[[int, str, Outcome], None]
 class Workers:
     """`count` spawned processes with the writers (and WeasyPrint) imported once, for the whole preview.
 
-    Only as many renders as there are processes are handed out at once; the rest wait
-    here, so a newer build can replace them before they start.
+    Each process has a thread here that hands it one render at a time; renders not yet
+    handed out wait in a list, so a newer build replaces them before they start.
     """
 
     def __init__(self, count: int, done: Done) -> None:
         # The workers' temporary files (WeasyPrint keeps fonts in some) go in a folder removed at the end.
         self._tmp = tempfile.mkdtemp(prefix="dsr-preview-")
         # spawn, not fork: this process runs threads (the server, the watcher) whose locks a fork would copy.
-        context = multiprocessing.get_context("spawn")
-        self._pool = context.Pool(count, initializer=_start, initargs=(self._tmp,))
-        self._free = count
+        self._context = multiprocessing.get_context("spawn")
         self._waiting: list[tuple[int, str, bytes]] = []
-        self._lock = threading.Lock()
+        self._ready = threading.Condition()
+        self._closed = False
         self._done = done
+        self._processes: list[multiprocessing.process.BaseProcess] = []
+        self._threads = [threading.Thread(target=self._feed, name=f"preview worker {i}", daemon=True)
+                         for i in range(count)]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, build: int, payload: bytes, formats: tuple[str, ...]) -> None:
         """Render `formats` of build number `build` (a pickled job and HTML body); replaces waiting ones."""
-        with self._lock:
-            ordered = sorted(formats, key=lambda f: ORDER.index(f) if f in ORDER else len(ORDER))
+        ordered = sorted(formats, key=lambda f: ORDER.index(f) if f in ORDER else len(ORDER))
+        with self._ready:
             self._waiting = [(build, fmt, payload) for fmt in ordered]
-            self._hand_out()
-
-    def _hand_out(self) -> None:
-        while self._free and self._waiting:
-            build, fmt, payload = self._waiting.pop(0)
-            self._free -= 1
-            self._pool.apply_async(
-                _render, (payload, fmt),
-                callback=partial(self._finished, build, fmt),
-                error_callback=partial(self._crashed, build, fmt),
-            )
-
-    def _finished(self, build: int, fmt: str, outcome: Outcome) -> None:
-        with self._lock:
-            self._free += 1
-            self._hand_out()
-        self._done(build, fmt, outcome)
-
-    def _crashed(self, build: int, fmt: str, exc: BaseException) -> None:
-        self._finished(build, fmt, Outcome(None, (f"dsr-export: internal error: {type(exc).__name__}: {exc}",)))
+            self._ready.notify_all()
 
     def close(self) -> None:
         """Stop the processes at once (a render in progress is dropped) and remove their files."""
-        with self._lock:
+        with self._ready:
+            self._closed = True
             self._waiting = []
-        self._pool.terminate()
-        self._pool.join()
+            self._ready.notify_all()
+            processes = list(self._processes)
+        for process in processes:
+            process.kill()
+        for process in processes:
+            process.join()
         shutil.rmtree(self._tmp, ignore_errors=True)
 
+    def _start(self) -> Connection:
+        mine, theirs = self._context.Pipe()
+        process = self._context.Process(target=_serve, args=(theirs, self._tmp), daemon=True)
+        with self._ready:
+            if self._closed:
+                raise EOFError
+            process.start()
+            self._processes.append(process)
+        theirs.close()
+        return mine
 
-def _start(tmp: str) -> None:
-    """A worker's start: Ctrl-C is the parent's to handle; load the slow modules now, not at the first save."""
+    def _feed(self) -> None:
+        """One worker's thread: start its process, then hand it the next waiting render, for good."""
+        try:
+            conn = self._start()
+        except EOFError:
+            return
+        while True:
+            with self._ready:
+                while not self._waiting and not self._closed:
+                    self._ready.wait()
+                if self._closed:
+                    return
+                build, fmt, payload = self._waiting.pop(0)
+            try:
+                conn.send((payload, fmt))
+                outcome = conn.recv()
+            except (EOFError, OSError):
+                if self._closed:
+                    return
+                outcome = Outcome(None, (f"dsr-export: internal error: the {fmt} writer stopped unexpectedly",))
+                conn.close()
+                try:
+                    conn = self._start()  # a fresh one for the next render
+                except EOFError:
+                    return
+            self._done(build, fmt, outcome)
+
+
+def _serve(conn: Connection, tmp: str) -> None:
+    """A worker's life: Ctrl-C is the parent's to handle; load the slow modules now, then render on request."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["TMPDIR"] = tempfile.tempdir = tmp
     import weasyprint  # noqa: F401
@@ -93,6 +121,12 @@ def _start(tmp: str) -> None:
     from ..writers import registry
 
     registry()
+    while True:
+        try:
+            payload, fmt = conn.recv()
+        except EOFError:  # the preview has gone
+            return
+        conn.send(_render(payload, fmt))
 
 
 def _render(payload: bytes, fmt: str) -> Outcome:
