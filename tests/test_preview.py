@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from helpers import ONE_BOOK, ROOT, pdf_text
+from PIL import Image
 
 CHROMIUM = os.environ.get("PUPPETEER_EXECUTABLE_PATH", "/usr/bin/chromium")
 # Debian's Chromium, headless, with nothing that reaches the network or updates itself.
@@ -60,7 +61,7 @@ class Server:
             threading.Thread(target=self._read, args=(stream, into), daemon=True).start()
         self.url = self._wait_for_url()
 
-    def _read(self, stream, into: list[str]) -> None:  # noqa: ANN001
+    def _read(self, stream, into: list[str]) -> None:
         for line in stream:
             into.append(line.rstrip("\n"))
             self._lines.put(line)
@@ -137,7 +138,7 @@ def server(paper: Path, tmp_path: Path) -> Iterator[Server]:
         running.stop()
 
 
-def _frame_text(page, word: str) -> None:  # noqa: ANN001
+def _frame_text(page, word: str) -> None:
     """Wait until the frame the page shows holds `word` (the test does nothing else meanwhile)."""
     page.wait_for_function(
         """word => {
@@ -148,7 +149,7 @@ def _frame_text(page, word: str) -> None:  # noqa: ANN001
     )
 
 
-def _all_current(page) -> None:  # noqa: ANN001
+def _all_current(page) -> None:
     page.wait_for_function(
         """() => {
             const items = [...document.querySelectorAll('#formats li')];
@@ -198,6 +199,13 @@ def test_saves_show_in_the_browser_and_errors_in_the_page(browser, server: Serve
     page.wait_for_selector("#problems:not([hidden])", timeout=WAIT_MS)
     assert f"{paper}:" in page.inner_text("#errors")
     _edit(paper, "title: [Preview Paper", "title: Preview Paper")
+    page.wait_for_selector("#problems", state="hidden", timeout=WAIT_MS)
+
+    # So is a missing image, and adding the file is seen as a change too.
+    _edit(paper, "# References", "![A map](map.png)\n\n# References")
+    page.wait_for_selector("#problems:not([hidden])", timeout=WAIT_MS)
+    assert "map.png" in page.inner_text("#errors")
+    Image.new("RGB", (40, 20), "#336699").save(paper.parent / "map.png")
     page.wait_for_selector("#problems", state="hidden", timeout=WAIT_MS)
 
     # The other formats follow: every one is current and holds the new text.

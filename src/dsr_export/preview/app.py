@@ -149,7 +149,8 @@ def create(builder: Builder, hub: Hub, host: str) -> Starlette:
     ]
     middleware = []
     if host in LOOPBACK:  # a web page elsewhere cannot read the preview by pointing a name at 127.0.0.1
-        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "::1"]))
+        names = ["127.0.0.1", "localhost", "[::1]", "::1"]
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=names))
     return Starlette(routes=routes, middleware=middleware)
 
 

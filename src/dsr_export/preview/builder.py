@@ -146,12 +146,6 @@ class Builder:
             run.keys = cache.keys(self.source, self.options, self.formats)  # before the parse, as a build does
         except DsrError:
             pass  # the parse reports it
-        try:
-            self.inputs = cache.inputs(self.source, self.options)
-        except DsrError:
-            pass  # keep watching what the last readable version named
-        if self.on_inputs is not None:
-            self.on_inputs(self.inputs)
         from ..writers import Job, html, registry
 
         try:
@@ -159,9 +153,11 @@ class Builder:
             job = Job(doc, build.theme_for(doc, self.options), self.options)
             body = html.body(doc)
         except DsrError as exc:
+            self._watch_inputs()
             self._failed(number, tuple(exc.format().splitlines()))
             return
         except RecursionError:
+            self._watch_inputs()
             self._failed(number, (DsrError(document.TOO_DEEP, path=self.source).format(),))
             return
         with self._lock:
@@ -174,9 +170,19 @@ class Builder:
             except DsrError as exc:
                 outcome = Outcome(None, tuple(exc.format().splitlines()))
             self._finish(number, "html", outcome)
+        self._watch_inputs()
         background = tuple(f for f in self.formats if f != "html")
         if self._workers is not None and not self._stopping:
             self._workers.submit(number, pickle.dumps((job, body), pickle.HIGHEST_PROTOCOL), background)
+
+    def _watch_inputs(self) -> None:
+        """Tell the watcher what this version of the source reads (after the HTML when it parses)."""
+        try:
+            self.inputs = cache.inputs(self.source, self.options)
+        except DsrError:
+            pass  # keep watching what the last readable version named
+        if self.on_inputs is not None:
+            self.on_inputs(self.inputs)
 
     def _failed(self, number: int, errors: tuple[str, ...]) -> None:
         """The build stopped before any output: the page keeps the last good files and shows why."""

@@ -30,6 +30,7 @@ function viewUrl() {
 function show(force) {
   const format = byName(view);
   const main = document.getElementById("view");
+  main.dataset.view = view;
   document.getElementById("epub-nav").hidden = view !== "epub";
   if (!format.exists) {
     if (!main.querySelector("iframe")) main.innerHTML = `<p class="empty">${LABELS[view]}: not built yet.</p>`;
@@ -94,7 +95,7 @@ function statusBar() {
     item.dataset.format = format.name;
     item.dataset.status = format.status;
     item.dataset.build = format.build;
-    const time = format.status === "current" && format.seconds != null ? ` (${format.seconds.toFixed(2)} s)` : "";
+    const time = format.status === "current" && format.seconds != null ? ` (built in ${format.seconds.toFixed(2)} s)` : "";
     item.textContent = `${LABELS[format.name] || format.name}: ${WORDS[format.status] || format.status}${time}`;
     list.appendChild(item);
   }
