@@ -195,8 +195,8 @@ def report(results: dict[str, Figures], runs: int, copies: int) -> str:
     if essay and book and essay.html and book.html:
         show = statistics.median(book.html) / statistics.median(essay.html)
         every = statistics.median(book.every) / statistics.median(essay.every)
-        lines += ["", f"Scaling: the {copies}x book takes {show:.1f}x the essay's time to show an edit "
-                  f"and {every:.1f}x its time to update every format."]
+        lines += ["", (f"Scaling: the {copies}x book takes {show:.1f}x the essay's time to show an edit "
+                       f"and {every:.1f}x its time to update every format.")]
     lines.append(END)
     return "\n".join(lines) + "\n"
 
