@@ -10,7 +10,7 @@ import watchfiles
 
 # watchfiles yields once nothing has changed for STEP_MS (several saves in a row make one
 # rebuild), and at the latest after DEBOUNCE_MS of continuous changes.
-STEP_MS = 50
+STEP_MS = 30
 DEBOUNCE_MS = 400
 
 
