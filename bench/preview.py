@@ -48,6 +48,7 @@ class Figures:
     html: list[float] = field(default_factory=list)     # the browser shows the new HTML
     every: list[float] = field(default_factory=list)    # the page says every format is up to date
     server: list[float] = field(default_factory=list)   # the server had the HTML written (its own clock)
+    browser: list[float] = field(default_factory=list)  # the page's part: from the push to the frame shown
     load: list[str] = field(default_factory=list)
 
 
@@ -129,14 +130,15 @@ def measure(browser, source: Path, work: Path, runs: int, env: dict[str, str]) -
                     if (!frame.contentDocument.body.textContent.includes(word)) return false;
                     const build = Number(frame.dataset.build);
                     const entry = window.dsrPreview.shown.find(e => e.view === 'html' && e.build === build);
-                    return entry ? [build, entry.at] : false;
+                    return entry ? [build, entry.at, entry.requested] : false;
                 }""",
                 arg=word, timeout=EDIT_MS,
             ).json_value()
-            build, shown_at = shown
+            build, shown_at, requested_at = shown
             every_at = page.wait_for_function(every_current, arg=build, timeout=EDIT_MS).json_value()
             figures.html.append(shown_at / 1000 - saved)
             figures.every.append(every_at / 1000 - saved)
+            figures.browser.append((shown_at - requested_at) / 1000)
             server = preview.html_seconds(build)
             if server is not None:
                 figures.server.append(server)
@@ -157,7 +159,7 @@ def _row(name: str, f: Figures) -> str:
             return "-"
         return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
 
-    return f"| {name} | {cell(f.html)} | {cell(f.every)} | {cell(f.server)} | {len(f.html)} |"
+    return f"| {name} | {cell(f.html)} | {cell(f.every)} | {cell(f.server)} | {cell(f.browser)} | {len(f.html)} |"
 
 
 def report(results: dict[str, Figures], runs: int, copies: int) -> str:
@@ -177,8 +179,9 @@ def report(results: dict[str, Figures], runs: int, copies: int) -> str:
         *(f"    {name}: {line}" for name, f in results.items() for line in f.load),
         "",
         ("| document | save to the browser showing it, s | save to every format up to date, s "
-         "| HTML written, from the build's start (server), s | runs |"),
-        "|---|---:|---:|---:|---:|",
+         "| of which: HTML written, from the build's start (server), s "
+         "| of which: the page loading the new HTML, s | runs |"),
+        "|---|---:|---:|---:|---:|---:|",
         *(_row(name, f) for name, f in results.items()),
         "",
         "| target | measured | verdict |",

@@ -51,6 +51,7 @@ function show(force) {
   frame.dataset.view = view;
   const build = format.build;
   const shownView = view;
+  const requested = Date.now();
   frame.addEventListener("load", () => {
     if (old && old.dataset.view === shownView && shownView !== "pdf") {
       try {  // the same place in the new version (both frames are this page's origin)
@@ -59,7 +60,7 @@ function show(force) {
     }
     frame.className = "shown";
     if (old) old.remove();
-    window.dsrPreview.shown.push({ view: shownView, build, at: Date.now() });
+    window.dsrPreview.shown.push({ view: shownView, build, requested, at: Date.now() });
   }, { once: true });
   frame.src = `${url}?build=${build}`;
   main.appendChild(frame);
