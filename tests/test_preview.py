@@ -227,6 +227,45 @@ def test_saves_show_in_the_browser_and_errors_in_the_page(browser, server: Serve
     page.close()
 
 
+def _status(server: Server) -> dict:
+    import json
+
+    status, body = raw_get(server.port, "/status")
+    assert status == 200
+    return json.loads(body)
+
+
+def _settled(server: Server, out: Path, word: str) -> dict:
+    """Wait until the HTML holds `word` and nothing is being built."""
+    for _ in range(WAIT_MS // 50):
+        state = _status(server)
+        html = out / "paper.html"
+        if not state["busy"] and html.is_file() and word in html.read_text(encoding="utf-8"):
+            return state
+        threading.Event().wait(0.05)
+    raise AssertionError(f"the preview never settled on {word}")
+
+
+def test_quick_saves_make_one_build_and_a_save_during_a_build_another(server: Server, paper: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    before = _settled(server, out, "ALPHA")["build"]
+    word = "ALPHA"
+    for n in range(1, 6):  # five saves within a few milliseconds
+        _edit(paper, word, f"ECHO{n}")
+        word = f"ECHO{n}"
+    assert _settled(server, out, "ECHO5")["build"] == before + 1
+
+    _edit(paper, "ECHO5", "FOXTROT")
+    for _ in range(WAIT_MS // 20):  # the build has begun: save again while it runs
+        if _status(server)["build"] == before + 2:
+            break
+        threading.Event().wait(0.02)
+    _edit(paper, "FOXTROT", "GOLF")
+    state = _settled(server, out, "GOLF")
+    assert state["build"] == before + 3
+    assert all(f["status"] == "current" and f["build"] == before + 3 for f in state["formats"])
+
+
 def test_serves_only_its_outputs_on_loopback(server: Server, paper: Path):
     port = server.port
     # Bound to 127.0.0.1 only: the listening socket in the kernel's table.

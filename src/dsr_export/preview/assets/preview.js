@@ -49,11 +49,12 @@ function show(force) {
   frame.className = "loading";
   frame.dataset.build = format.build;
   frame.dataset.view = view;
+  frame.dataset.url = url;
   const build = format.build;
   const shownView = view;
   const requested = Date.now();
   frame.addEventListener("load", () => {
-    if (old && old.dataset.view === shownView && shownView !== "pdf") {
+    if (old && old.dataset.url === url && shownView !== "pdf") {
       try {  // the same place in the new version (both frames are this page's origin)
         frame.contentWindow.scrollTo(old.contentWindow.scrollX, old.contentWindow.scrollY);
       } catch (e) { /* a frame that navigated away: start at the top */ }
