@@ -243,7 +243,7 @@ def _settled(server: Server, out: Path, word: str) -> dict:
         if not state["busy"] and html.is_file() and word in html.read_text(encoding="utf-8"):
             return state
         threading.Event().wait(0.05)
-    raise AssertionError(f"the preview never settled on {word}")
+    raise AssertionError(f"the preview never settled on {word}: {state} {server.stdout} {server.stderr}")
 
 
 def test_quick_saves_make_one_build_and_a_save_during_a_build_another(server: Server, paper: Path, tmp_path: Path):

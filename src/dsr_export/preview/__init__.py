@@ -38,21 +38,24 @@ def run(sources: list[Path], options: Options, host: str = DEFAULT_HOST, port: i
               f"this machine can read the outputs", file=sys.stderr, flush=True)
 
     hub = Hub()
-    builder = Builder(source, options, hub.publish)
-    try:
-        inputs = cache.inputs(source, options)
-    except DsrError:
-        inputs = builder.inputs  # the first build shows the problem; the source is watched meanwhile
-    watcher = Watcher(inputs, builder.changed)
-    builder.on_inputs = watcher.update
-    config = uvicorn.Config(create(builder, hub, host), log_level="warning", lifespan="off",
-                            access_log=False, timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    # The server runs in a thread of its own, so Ctrl-C and SIGTERM reach this one and stop everything in order.
-    serving = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="preview server",
-                               daemon=True)
+    builder = Builder(source, options, hub.publish)  # starts the worker processes: stopped below, always
+    watcher: Watcher | None = None
+    server: uvicorn.Server | None = None
+    serving: threading.Thread | None = None
     interrupted = False
     try:
+        try:
+            inputs = cache.inputs(source, options)
+        except DsrError:
+            inputs = builder.inputs  # the first build shows the problem; the source is watched meanwhile
+        watcher = Watcher(inputs, builder.changed)
+        builder.on_inputs = watcher.update
+        config = uvicorn.Config(create(builder, hub, host), log_level="warning", lifespan="off",
+                                access_log=False, timeout_graceful_shutdown=1)
+        server = uvicorn.Server(config)
+        # The server has a thread of its own, so Ctrl-C and SIGTERM reach this one and stop everything in order.
+        serving = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, name="preview server",
+                                   daemon=True)
         watcher.start()
         builder.start()
         serving.start()
@@ -66,11 +69,14 @@ def run(sources: list[Path], options: Options, host: str = DEFAULT_HOST, port: i
         interrupted = True
         return INTERRUPTED
     finally:
+        builder.stop()  # first: a pandoc run that Ctrl-C ended is then no error to report
         hub.publish(None)  # ends the browsers' event streams, so the server can close at once
-        server.should_exit = True
-        watcher.stop()
-        builder.stop()
-        serving.join(timeout=3)
+        if server is not None:
+            server.should_exit = True
+        if watcher is not None:
+            watcher.stop()
+        if serving is not None and serving.is_alive():
+            serving.join(timeout=3)
         listener.close()
         if interrupted:
             print("preview: stopped; every output in place is complete", flush=True)

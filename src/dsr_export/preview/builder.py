@@ -82,7 +82,8 @@ class Builder:
 
     def changed(self, paths: list[Path]) -> None:
         """The watcher saw `paths` change: build again (now, or after the build under way)."""
-        _say("changed: " + ", ".join(sorted({p.name for p in paths})))
+        if paths:  # none: the watcher moved to other folders and asks for one more build to be sure
+            _say("changed: " + ", ".join(sorted({p.name for p in paths})))
         self._wake.set()
 
     def stop(self) -> None:

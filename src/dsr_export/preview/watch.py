@@ -12,6 +12,7 @@ import watchfiles
 # rebuild), and at the latest after DEBOUNCE_MS of continuous changes.
 STEP_MS = 30
 DEBOUNCE_MS = 400
+RESTART_S = 0.2
 
 
 def folders(inputs: tuple[Path, ...]) -> tuple[Path, ...]:
@@ -43,9 +44,9 @@ class Watcher:
     def update(self, inputs: tuple[Path, ...]) -> None:
         """Watch `inputs` from now on (a build found another bibliography, image or theme)."""
         with self._lock:
-            old = folders(tuple(self._inputs))
+            old = set(folders(tuple(self._inputs)))
             self._inputs = frozenset(inputs)
-            if folders(inputs) != old:
+            if set(folders(inputs)) != old:
                 self._restart.set()
 
     def stop(self) -> None:
@@ -58,10 +59,16 @@ class Watcher:
         return path in inputs or any(path in p.parents for p in inputs)
 
     def _run(self) -> None:
+        first = True
         while not self._stopping:
             with self._lock:
                 self._restart.clear()
                 watched = folders(tuple(self._inputs))
+            if not first:
+                # A save between the old watch's end and the new one's start would go unseen: build
+                # once more just after the new one starts (its folders are registered at once).
+                threading.Timer(RESTART_S, self._changed, args=([],)).start()
+            first = False
             for batch in watchfiles.watch(
                 *watched, watch_filter=self._wanted, step=STEP_MS, debounce=DEBOUNCE_MS,
                 stop_event=self._restart, recursive=False, raise_interrupt=False,

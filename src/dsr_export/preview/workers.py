@@ -100,10 +100,11 @@ class Workers:
             try:
                 conn.send((payload, fmt))
                 outcome = conn.recv()
-            except (EOFError, OSError):
+            except Exception as exc:  # noqa: BLE001  # the process died or sent garbage: a fresh one
                 if self._closed:
                     return
-                outcome = Outcome(None, (f"dsr-export: internal error: the {fmt} writer stopped unexpectedly",))
+                why = "stopped unexpectedly" if isinstance(exc, (EOFError, OSError)) else f"failed: {exc}"
+                outcome = Outcome(None, (f"dsr-export: internal error: the {fmt} writer {why}",))
                 conn.close()
                 try:
                     conn = self._start()  # a fresh one for the next render
