@@ -201,11 +201,12 @@ def test_saves_show_in_the_browser_and_errors_in_the_page(browser, server: Serve
     _edit(paper, "title: [Preview Paper", "title: Preview Paper")
     page.wait_for_selector("#problems", state="hidden", timeout=WAIT_MS)
 
-    # So is a missing image, and adding the file is seen as a change too.
-    _edit(paper, "# References", "![A map](map.png)\n\n# References")
+    # So is a missing image; adding it later, in a folder that did not exist, is seen too.
+    _edit(paper, "# References", "![A map](figures/map.png)\n\n# References")
     page.wait_for_selector("#problems:not([hidden])", timeout=WAIT_MS)
-    assert "map.png" in page.inner_text("#errors")
-    Image.new("RGB", (40, 20), "#336699").save(paper.parent / "map.png")
+    assert "figures/map.png" in page.inner_text("#errors")
+    (paper.parent / "figures").mkdir()
+    Image.new("RGB", (40, 20), "#336699").save(paper.parent / "figures" / "map.png")
     page.wait_for_selector("#problems", state="hidden", timeout=WAIT_MS)
 
     # The other formats follow: every one is current and holds the new text.
