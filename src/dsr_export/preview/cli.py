@@ -8,6 +8,10 @@ from pathlib import Path
 from ..config import DEFAULT_SOURCE
 from . import DEFAULT_HOST, DEFAULT_PORT
 
+# The options of `build` that shape the outputs (not --force: every save rebuilds; nor batch options).
+SHARED = ("csl", "bibliography", "strict", "allow_remote", "to", "out", "theme", "page_size", "crop_marks",
+          "pdf_variant", "toc", "jobs")
+
 EPILOG = """\
 The preview builds the source into --out like `dsr-export build`, serves it at
 http://HOST:PORT/ (the HTML, one click to the PDF and the EPUB's chapters, a link to
@@ -23,7 +27,7 @@ examples:
 
 
 def add_parser(commands: argparse._SubParsersAction, build: argparse.ArgumentParser) -> None:
-    """`dsr-export preview`, taking every option of `build` (but --force: each save rebuilds)."""
+    """`dsr-export preview`, with the options of `build` that shape the outputs."""
     sub = commands.add_parser(
         "preview", help="serve the outputs in the browser and rebuild them on every save",
         description="Live preview of one source: every format, rebuilt on save, reloaded in the browser.",
@@ -32,7 +36,7 @@ def add_parser(commands: argparse._SubParsersAction, build: argparse.ArgumentPar
     sub.add_argument("sources", nargs="?", type=lambda value: [Path(value)], default=[], metavar="SOURCE.md",
                      help=f"the Markdown source (default: {DEFAULT_SOURCE})")
     for action in build._actions:  # the same option objects, as argparse's own `parents=` shares them
-        if action.dest not in ("help", "force", "sources"):
+        if action.dest in SHARED:
             sub._add_action(action)
     sub.add_argument("--port", type=_port, default=DEFAULT_PORT, metavar="N",
                      help=f"port to serve on (default: {DEFAULT_PORT}; 0: any free port)")
