@@ -247,24 +247,26 @@ def _settled(server: Server, out: Path, word: str) -> dict:
     raise AssertionError(f"the preview never settled on {word}: {state} {server.stdout} {server.stderr}")
 
 
-def test_quick_saves_make_one_build_and_a_save_during_a_build_another(server: Server, paper: Path, tmp_path: Path):
+def test_quick_saves_share_a_build_and_a_save_during_a_build_makes_another(server: Server, paper: Path, tmp_path: Path):
     out = tmp_path / "out"
     before = _settled(server, out, "ALPHA")["build"]
     word = "ALPHA"
-    for n in range(1, 6):  # five saves within a few milliseconds
+    for n in range(1, 6):  # five saves in a row, as fast as this process writes them
         _edit(paper, word, f"ECHO{n}")
         word = f"ECHO{n}"
-    assert _settled(server, out, "ECHO5")["build"] == before + 1
+    # One build, or two when the burst outlasts the watcher's quiet step on a busy machine.
+    after = _settled(server, out, "ECHO5")["build"]
+    assert before + 1 <= after <= before + 2
 
     _edit(paper, "ECHO5", "FOXTROT")
     for _ in range(WAIT_MS // 20):  # the build has begun: save again while it runs
-        if _status(server)["build"] == before + 2:
+        if _status(server)["build"] == after + 1:
             break
         threading.Event().wait(0.02)
     _edit(paper, "FOXTROT", "GOLF")
     state = _settled(server, out, "GOLF")
-    assert state["build"] == before + 3
-    assert all(f["status"] == "current" and f["build"] == before + 3 for f in state["formats"])
+    assert state["build"] == after + 2
+    assert all(f["status"] == "current" and f["build"] == after + 2 for f in state["formats"])
 
 
 def test_serves_only_its_outputs_on_loopback(server: Server, paper: Path):
