@@ -4,6 +4,7 @@
 # make batch SOURCES_DIR=dir   build every dir/*.md, JOBS processes at a time
 # make bench  the benchmark against the raw pandoc route (slow; not part of make test)
 # make bench-cluster  a 16-title catalogue on a local Dask cluster against --jobs (slow)
+# make preview  live preview of SOURCE at http://127.0.0.1:$(PORT)/, rebuilt on every save (Ctrl-C stops)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -19,7 +20,7 @@ CODE   := $(wildcard styles/*) $(shell find src -name '*.py' -o -name '*.css') p
 DEPS   := $(shell find $(dir $(SOURCE)) -type f 2>/dev/null) $(CODE)
 
 .DEFAULT_GOAL := all
-.PHONY: all setup system-test ace $(FORMATS) cover check test clean batch bench bench-cluster
+.PHONY: all setup system-test ace $(FORMATS) cover check test clean batch bench bench-cluster preview bench-preview
 
 all: $(OUT)/.built
 
@@ -71,6 +72,14 @@ bench: $(SETUP)
 # 16 titles serially, with --jobs 2 and on a local Dask cluster of 2 workers (slow; not part of make test)
 bench-cluster: $(SETUP)
 	$(BIN)/python bench/cluster.py $(BENCH_ARGS)
+
+PORT ?= 8000
+preview: $(SETUP)
+	$(DSR) preview $(SOURCE) --out $(OUT) --port $(PORT)
+
+# The preview's latency, save to browser, measured in the system Chromium (slow; not part of make test).
+bench-preview: $(SETUP) system-test
+	$(BIN)/python bench/preview.py $(BENCH_PREVIEW_ARGS)
 
 check: $(SETUP)
 	$(DSR) check $(SOURCE)

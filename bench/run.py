@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 import make_book
+import preview
 
 BIN = Path(sys.executable).parent
 DSR = [str(BIN / "dsr-export")]
@@ -163,7 +164,7 @@ def main() -> None:
         results, load = bench(work, env, runs, book_runs, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report = render(results, load, runs, book_runs, args)
+    report = render(results, load, runs, book_runs, args) + preview.kept(args.write)  # bench/preview.py's part
     print(report)
     # The book benchmark (bench/book.py) keeps its own section at the end of the file.
     old = args.write.read_text(encoding="utf-8") if args.write.exists() else ""

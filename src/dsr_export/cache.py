@@ -166,6 +166,30 @@ def local_files(source: src.Source) -> list[Path]:
     return list(found)
 
 
+def inputs(path: Path, options: Options) -> tuple[Path, ...]:
+    """The files `keys` reads for the source at `path` (source, bibliographies, style, images, theme, fonts)."""
+    from . import document
+    from . import theme as themes
+    from .csl import local_style_file
+    from .errors import DsrError
+
+    source = src.read(path)
+    found = [source.path, *document.bibliography_paths(source, options)]
+    style_file = local_style_file(*document.style_request(source, options))
+    if style_file is not None:
+        found.append(style_file)
+    found += local_files(source)
+    spec = options.theme or source.front_matter.get("theme") or "default"
+    if isinstance(spec, str):
+        try:
+            theme = themes.load(spec)
+            found += [theme.path, *(face.path for face in theme.faces)]
+        except DsrError as exc:  # a broken theme is still an input: fixing it must be seen
+            if exc.path is not None:
+                found.append(exc.path)
+    return tuple(dict.fromkeys(p.resolve() for p in found))
+
+
 def load(target: Path) -> Record | None:
     try:
         raw = json.loads(record_path(target).read_text(encoding="utf-8"))

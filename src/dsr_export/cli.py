@@ -39,6 +39,7 @@ examples:
   dsr-export check paper.md --strict
   dsr-export build chapters/*.md --jobs 2        # a batch, two processes at a time
   dsr-export build book.md --jobs 3              # a book (front matter 'chapters:'), 3 chapters at a time
+  dsr-export preview paper.md --port 8001        # live preview in the browser, rebuilt on every save
 """
 
 
@@ -99,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="write a JSON report: per source its outputs, their hashes, warnings, errors, time")
     build.add_argument("--quiet", "-q", action="store_true",
                        help="no progress lines for a batch (warnings and errors are still printed)")
+
+    from .preview.cli import add_parser as add_preview
+
+    add_preview(commands, build)
 
     check = commands.add_parser("check", help="run the citation gate and source checks only")
     common(check)
@@ -189,7 +194,7 @@ def _run(args: argparse.Namespace) -> int:
 
     sources = args.sources or [DEFAULT_SOURCE]
     options = Options(
-        formats=parse_formats(args.to) if args.command == "build" else FORMATS,
+        formats=parse_formats(args.to) if args.command in ("build", "preview") else FORMATS,
         out_dir=getattr(args, "out", DEFAULT_OUT),
         csl=args.csl,
         bibliographies=tuple(args.bibliography),
@@ -203,6 +208,10 @@ def _run(args: argparse.Namespace) -> int:
         force=getattr(args, "force", False),
         allow_remote=args.allow_remote,
     )
+    if args.command == "preview":
+        from . import preview
+
+        return preview.run(sources, options, host=args.host, port=args.port)
     if args.command == "check":
         for source in sources:
             doc = document.parse(source, options)
