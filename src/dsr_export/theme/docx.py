@@ -255,6 +255,9 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
             Mm(t["page.margin-outer"]),
         )
         section.gutter = Emu(0)
+        # Notes are numbered through the document: LibreOffice reads "restart each section" as each chapter.
+        for restart in section._sectPr.findall(f"{qn('w:footnotePr')}/{qn('w:numRestart')}"):
+            restart.getparent().remove(restart)
     out = io.BytesIO()
     doc.save(out)
     _REFERENCE[key] = out.getvalue()
