@@ -71,11 +71,11 @@ def chars(pdf: Path) -> list[Char]:
     return found
 
 
-def lines(found: list[Char], size: float, tolerance: float = 0.3) -> list[list[Char]]:
-    """Text lines set at `size` points, in reading order: characters grouped by page and baseline."""
+def lines(found: list[Char], size: float | None = None, tolerance: float = 0.3) -> list[list[Char]]:
+    """Text lines (at `size` points, or any size), in reading order: characters grouped by page and baseline."""
     rows: dict[tuple[int, float], list[Char]] = {}
     for char in found:
-        if abs(char.size - size) <= tolerance:
+        if size is None or abs(char.size - size) <= tolerance:
             rows.setdefault((char.page, round(char.y, 0)), []).append(char)
     return [sorted(rows[key], key=lambda c: c.x) for key in sorted(rows)]
 
@@ -91,10 +91,27 @@ def body_pitch(pdf: Path, size: float) -> float:
     return statistics.median(g for g in gaps if g > 0)
 
 
-def line_of(pdf_chars: list[Char], words: str, size: float) -> list[Char]:
-    """The line of text at `size` points that starts with `words` (spaces ignored)."""
+def line_index(rows: list[list[Char]], words: str) -> int:
+    """The index of the first line that starts with `words` (spaces ignored)."""
     wanted = words.replace(" ", "")
-    for row in lines(pdf_chars, size):
+    for i, row in enumerate(rows):
         if line_text(row).startswith(wanted):
-            return row
+            return i
     raise AssertionError(f"no line starts with {words!r}")
+
+
+def indent_of(rows: list[list[Char]], words: str) -> float:
+    """How far the line starting with `words` starts right of the paragraph's next line (points)."""
+    i = line_index(rows, words)
+    return rows[i][0].x - rows[i + 1][0].x
+
+
+def pdffonts(pdf: Path) -> list[tuple[str, bool]]:
+    """poppler's list of the fonts a PDF uses: (name without subset tag, embedded)."""
+    out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    found = []
+    for line in out.splitlines()[2:]:
+        fields = line.split()
+        embedded = fields[-5] == "yes"
+        found.append((fields[0].split("+")[-1], embedded))
+    return found
