@@ -12,7 +12,7 @@ from browser import page
 MEASURE = """() => {
   const isMarker = el => el && el.getAttribute('role') === 'doc-pagebreak';
   const out = [];
-  for (const p of document.querySelectorAll('section p')) {
+  for (const p of document.querySelectorAll('body p')) {
     if (p.closest('aside, figure, table, blockquote, li, header, .csl-entry, nav, .author-bio, .disclaimer')) continue;
     let prev = p.previousElementSibling, marked = false;
     while (isMarker(prev)) { marked = true; prev = prev.previousElementSibling; }
@@ -27,7 +27,7 @@ MEASURE = """() => {
   return out;
 }"""
 # For every display formula inside a paragraph: where the text after it starts, against the paragraph's left edge.
-AFTER_MATH = """() => Array.from(document.querySelectorAll('p .display-math, p math[display="block"]')).map(m => {
+AFTER_MATH = """() => Array.from(document.querySelectorAll('p .display-math, p math[display="block"]:not(.display-math math)')).map(m => {
   const p = m.closest('p');
   const top = m.closest('.display-math') || m;
   const range = document.createRange();
