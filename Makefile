@@ -4,6 +4,8 @@
 # make batch SOURCES_DIR=dir   build every dir/*.md, JOBS processes at a time
 # make bench  the benchmark against the raw pandoc route (slow; not part of make test)
 # make bench-cluster  a 16-title catalogue on a local Dask cluster against --jobs (slow)
+# make proof  PNG pages of every format of SOURCE as clients show them, in build/proof/
+# make reference  rebuild the stored page images the PDF tests compare with (after an intended change)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -19,7 +21,7 @@ CODE   := $(wildcard styles/*) $(shell find src -name '*.py' -o -name '*.css') p
 DEPS   := $(shell find $(dir $(SOURCE)) -type f 2>/dev/null) $(CODE)
 
 .DEFAULT_GOAL := all
-.PHONY: all setup system-test ace $(FORMATS) cover check test clean batch bench bench-cluster
+.PHONY: all setup system-test ace $(FORMATS) cover check test clean batch bench bench-cluster proof reference
 
 all: $(OUT)/.built
 
@@ -71,6 +73,13 @@ bench: $(SETUP)
 # 16 titles serially, with --jobs 2 and on a local Dask cluster of 2 workers (slow; not part of make test)
 bench-cluster: $(SETUP)
 	$(BIN)/python bench/cluster.py $(BENCH_ARGS)
+
+# PDF pages, the DOCX as LibreOffice lays it out, the EPUB chapters and the web page as Chromium does.
+proof: $(SETUP) system-test
+	$(BIN)/python tools/proof.py $(SOURCE) --out $(OUT)
+
+reference: $(SETUP)
+	$(BIN)/python tests/reference/regenerate.py
 
 check: $(SETUP)
 	$(DSR) check $(SOURCE)
