@@ -123,7 +123,7 @@ def _font_data_uri(face: FontFace) -> str:
 
 def titled_notes(body_html: str, title: str = "Notes") -> str:
     """pandoc's end-of-document notes under a heading of their own, so they do not read as more references."""
-    return _NOTES.sub(lambda m: f'{m[1]}\n<h1 class="notes-title">{escape(title)}</h1>', body_html, count=1)
+    return _NOTES.sub(lambda m: f'{m[1]}\n<h2 class="notes-title">{escape(title)}</h2>', body_html, count=1)
 
 
 _NOTES = re.compile(r'(<section id="footnotes"[^>]*>)\s*<hr\s*/?>')
