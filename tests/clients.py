@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import itertools
 import shutil
 import statistics
 import subprocess
@@ -22,7 +23,7 @@ def libreoffice_pdf(docx: Path, out_dir: Path) -> Path:
         proc = subprocess.run(
             [SOFFICE, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
              "--convert-to", "pdf:writer_pdf_Export", "--outdir", str(out_dir), str(docx)],
-            capture_output=True, text=True, timeout=300,
+            capture_output=True, text=True, timeout=300, check=False,
         )
     pdf = out_dir / (docx.stem + ".pdf")
     assert proc.returncode == 0 and pdf.exists(), proc.stderr or proc.stdout
@@ -43,7 +44,7 @@ class Char:
 def chars(pdf: Path) -> list[Char]:
     """Every drawn character of `pdf` with its baseline origin, size and font (pdfium's text layer)."""
     import pypdfium2 as pdfium
-    import pypdfium2.raw as raw
+    from pypdfium2 import raw
 
     doc = pdfium.PdfDocument(str(pdf))
     found: list[Char] = []
@@ -87,7 +88,7 @@ def line_text(line: list[Char]) -> str:
 def body_pitch(pdf: Path, size: float) -> float:
     """The median distance between successive baselines of text at `size` points on the same page."""
     rows = lines(chars(pdf), size)
-    gaps = [b[0].y - a[0].y for a, b in zip(rows, rows[1:]) if a[0].page == b[0].page]
+    gaps = [b[0].y - a[0].y for a, b in itertools.pairwise(rows) if a[0].page == b[0].page]
     return statistics.median(g for g in gaps if g > 0)
 
 

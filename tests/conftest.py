@@ -42,7 +42,7 @@ def rich(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("rich")
     proc = subprocess.run(
         [sys.executable, "-m", "dsr_export", "build", str(RICH), "--out", str(out)],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True, text=True, cwd=ROOT, check=False,
     )
     assert proc.returncode == 0, proc.stderr
     return {fmt: out / f"{RICH.stem}.{fmt}" for fmt in ("pdf", "epub", "docx", "html")}

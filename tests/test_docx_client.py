@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from clients import body_pitch, chars, indent_of, line_index, lines, libreoffice_pdf, pdffonts
+from clients import body_pitch, chars, indent_of, libreoffice_pdf, line_index, lines, pdffonts
 
 from dsr_export import theme as themes
 

@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import page  # noqa: E402
-from clients import libreoffice_pdf  # noqa: E402
-from epub_layout import chapters  # noqa: E402
+from browser import page
+from clients import libreoffice_pdf
+from epub_layout import chapters
 
 DPI = 60
 
@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "build"))
     args = parser.parse_args(argv)
     out, source = Path(args.out), Path(args.source)
-    build = subprocess.run([sys.executable, "-m", "dsr_export", "build", str(source), "--out", str(out)])
+    command = [sys.executable, "-m", "dsr_export", "build", str(source), "--out", str(out)]
+    build = subprocess.run(command, check=False)
     if build.returncode:
         return build.returncode
     proof = out / "proof"

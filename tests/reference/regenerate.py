@@ -11,7 +11,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from pages import render, save  # noqa: E402
+from pages import render, save
 
 # The sources whose pages are kept, as the tests build them (same SOURCE_DATE_EPOCH as tests/conftest.py).
 SOURCES = {

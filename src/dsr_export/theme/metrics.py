@@ -21,7 +21,7 @@ def single_line_em(path: Path) -> float:
 
     font = TTFont(str(path), lazy=True)
     units = font["head"].unitsPerEm
-    os2 = font["OS/2"] if "OS/2" in font else None
+    os2 = font.get("OS/2")
     if os2 is not None and os2.usWinAscent + os2.usWinDescent > 0:
         return (os2.usWinAscent + os2.usWinDescent) / units
     hhea = font["hhea"]

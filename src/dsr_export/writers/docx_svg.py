@@ -25,7 +25,7 @@ def png_of(svg: bytes, width_px: int) -> bytes | None:
 
     try:
         return cairosvg.svg2png(bytestring=svg, output_width=width_px, unsafe=False)
-    except Exception:  # CairoSVG raises many kinds for SVG it refuses or cannot read; all mean no fallback
+    except Exception:  # noqa: BLE001 - CairoSVG raises many kinds for SVG it refuses or cannot read
         return None
 
 
