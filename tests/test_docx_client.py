@@ -96,3 +96,30 @@ def test_notes_and_formula_are_drawn(word: dict) -> None:
     assert "∑" in text and "T(n)=" in text  # LibreOffice's formula module drew the equation
     marks = [c.text for c in chars(word["rich"]["lo"]) if c.size < 7 and c.font.startswith("SourceSerif")]
     assert marks[:2] == ["1", "2"] or sorted(set(marks)) == ["1", "2"]  # notes numbered through
+
+
+def test_the_fonts_are_embedded_as_word_expects(essay: dict[str, Path]) -> None:
+    import zipfile
+
+    from lxml import etree
+
+    from dsr_export.writers.docx_fonts import R, W, obfuscate
+
+    with zipfile.ZipFile(essay["docx"]) as z:
+        table = etree.fromstring(z.read("word/fontTable.xml"))
+        rels = {r.get("Id"): r.get("Target") for r in etree.fromstring(z.read("word/_rels/fontTable.xml.rels"))}
+        faces = {(f.family, f.weight, f.italic): f.path for f in THEME.faces}
+        kinds = {"embedRegular": (400, False), "embedBold": (700, False), "embedItalic": (400, True),
+                 "embedBoldItalic": (700, True)}
+        found = 0
+        for font in table.iterfind(f"{{{W}}}font"):
+            for entry in font:
+                kind = etree.QName(entry).localname
+                if kind not in kinds:
+                    continue
+                data = z.read("word/" + rels[entry.get(f"{{{R}}}id")])
+                original = faces[(font.get(f"{{{W}}}name"), *kinds[kind])].read_bytes()
+                assert data[:32] != original[:32] and obfuscate(data, entry.get(f"{{{W}}}fontKey")) == original
+                found += 1
+    assert found == len(THEME.faces) == 8  # Source Serif and Source Sans, four faces each
+    assert b"<w:embedTrueTypeFonts" in zipfile.ZipFile(essay["docx"]).read("word/settings.xml")

@@ -37,3 +37,15 @@ def test_text_after_a_display_formula_continues_flush(rich: dict[str, Path]) -> 
     rows = lines(chars(rich["pdf"]), BASE)
     assert indent_of(rows, "and the continuation of this sentence") == pytest.approx(0, abs=0.5)
     assert indent_of(rows, "The toll at each stage") == pytest.approx(BASE * 1.5, rel=0.05)
+
+
+def test_the_essay_credits_no_picture_it_does_not_contain(essay: dict[str, Path]) -> None:
+    import zipfile
+
+    from helpers import pdf_text
+
+    assert "Penjikent" not in pdf_text(essay["pdf"])
+    assert "Penjikent" not in essay["html"].read_text()
+    for package in (essay["epub"], essay["docx"]):
+        with zipfile.ZipFile(package) as z:
+            assert not any(b"Penjikent" in z.read(n) for n in z.namelist()), package
