@@ -123,3 +123,15 @@ def test_the_fonts_are_embedded_as_word_expects(essay: dict[str, Path]) -> None:
                 found += 1
     assert found == len(THEME.faces) == 8  # Source Serif and Source Sans, four faces each
     assert b"<w:embedTrueTypeFonts" in zipfile.ZipFile(essay["docx"]).read("word/settings.xml")
+
+
+def test_heading_and_title_block_spacing_match_the_print_layout(word: dict) -> None:
+    def gaps(pdf: Path) -> list[float]:
+        rows = lines(chars(pdf))
+        heading = line_index(rows, "Regional Stability and Security")
+        title, text = line_index(rows, "The Digital Silk Road: A View"), line_index(rows, "In 2013, the Chinese")
+        return [rows[heading][0].y - rows[heading - 1][0].y, rows[heading + 1][0].y - rows[heading][0].y,
+                rows[text][0].y - rows[title][0].y]
+
+    lo, ours = gaps(word["essay"]["lo"]), gaps(word["essay"]["ours"])
+    assert lo == pytest.approx(ours, rel=0.05), f"LibreOffice {lo}, PDF {ours} (above and below a heading, title to text)"
