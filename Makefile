@@ -5,6 +5,8 @@
 # make bench  the benchmark against the raw pandoc route (slow; not part of make test)
 # make bench-cluster  a 16-title catalogue on a local Dask cluster against --jobs (slow)
 # make preview  live preview of SOURCE at http://127.0.0.1:$(PORT)/, rebuilt on every save (Ctrl-C stops)
+# make proof  PNG pages of every format of SOURCE as clients show them, in build/proof/
+# make reference  rebuild the stored page images the PDF tests compare with (after an intended change)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -20,7 +22,7 @@ CODE   := $(wildcard styles/*) $(shell find src -name '*.py' -o -name '*.css') p
 DEPS   := $(shell find $(dir $(SOURCE)) -type f 2>/dev/null) $(CODE)
 
 .DEFAULT_GOAL := all
-.PHONY: all setup system-test ace $(FORMATS) cover check test clean batch bench bench-cluster preview bench-preview
+.PHONY: all setup system-test ace $(FORMATS) cover check test clean batch bench bench-cluster preview bench-preview proof reference
 
 all: $(OUT)/.built
 
@@ -80,6 +82,13 @@ preview: $(SETUP)
 # The preview's latency, save to browser, measured in the system Chromium (slow; not part of make test).
 bench-preview: $(SETUP) system-test
 	$(BIN)/python bench/preview.py $(BENCH_PREVIEW_ARGS)
+
+# PDF pages, the DOCX as LibreOffice lays it out, the EPUB chapters and the web page as Chromium does.
+proof: $(SETUP) system-test
+	$(BIN)/python tools/proof.py $(SOURCE) --out $(OUT)
+
+reference: $(SETUP)
+	$(BIN)/python tests/reference/regenerate.py
 
 check: $(SETUP)
 	$(DSR) check $(SOURCE)

@@ -31,3 +31,18 @@ def essay(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def _private_build_records(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Build records (what is up to date) live in this run's temporary folder, not the user's cache."""
     os.environ["DSR_EXPORT_CACHE"] = str(tmp_path_factory.mktemp("records"))
+
+
+RICH = ROOT / "tests" / "fixtures" / "clients" / "rich.md"
+
+
+@pytest.fixture(scope="session")
+def rich(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A source with a table, notes, an SVG picture and display math, built in every format."""
+    out = tmp_path_factory.mktemp("rich")
+    proc = subprocess.run(
+        [sys.executable, "-m", "dsr_export", "build", str(RICH), "--out", str(out)],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return {fmt: out / f"{RICH.stem}.{fmt}" for fmt in ("pdf", "epub", "docx", "html")}

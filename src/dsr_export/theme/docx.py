@@ -14,6 +14,7 @@ from docx.shared import Emu, Mm, Pt, RGBColor
 from docx.styles.style import BaseStyle
 
 from . import Theme
+from .metrics import word_multiple
 
 _REFERENCE: dict[tuple[Path, str], bytes] = {}
 _ALIGN = {
@@ -35,7 +36,7 @@ BODY_STYLES = (
     "Figure",
     "Captioned Figure",
 )
-TITLE_STYLES = ("Title", "Subtitle", "Author", "Date", "Abstract Title", "Abstract")
+TITLE_STYLES = ("Title", "Subtitle", "Author", "Publisher", "Date", "Abstract Title", "Abstract")
 SMALL_STYLES = ("Footnote Text", "Footnote Block Text", "Caption", "Image Caption", "Table Caption")
 CODE_STYLES = ("Source Code",)
 # Front and back matter the document adds (by HTML class) -> the Word style it is set in.
@@ -135,7 +136,9 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
     )
     _language(doc, lang)
     normal = _style(doc, "Normal")
-    normal.paragraph_format.line_spacing = t["type.line-height"]
+    # Word multiplies the face's own single line (1.37 em for Source Serif), CSS the font size:
+    # the multiple is chosen so that both give the same distance between baselines.
+    normal.paragraph_format.line_spacing = word_multiple(theme, "body", t["type.line-height"])
     for name in BODY_STYLES:
         _font(_style(doc, name, based_on="Normal"), body, base, t["colours.text"])
 
@@ -143,19 +146,29 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
         style = _style(doc, name)
         style.paragraph_format.space_after = Pt(base * t["paragraph.space-after"])
         style.paragraph_format.space_before = Pt(0)
+    # Tight lists and table cells: flush and tight, whatever Body Text (their base in pandoc's) indents.
+    compact = _style(doc, "Compact").paragraph_format
+    compact.first_line_indent, compact.space_after = Pt(0), Pt(0)
+    cell = _style(doc, "Table Text", based_on="Compact")
+    _font(cell, body, small, t["colours.text"])
+    cell.paragraph_format.first_line_indent = Pt(0)
+    cell.paragraph_format.space_before = cell.paragraph_format.space_after = Pt(0)
     _style(doc, "Body Text").paragraph_format.first_line_indent = Pt(
         base * t["paragraph.first-line-indent"]
     )
     _style(doc, "First Paragraph").paragraph_format.first_line_indent = Pt(0)
+    for name in ("Body Text", "First Paragraph"):  # justified, as the print and screen text (base.css)
+        _style(doc, name).paragraph_format.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
 
     for level in range(1, 7):
         style = _style(doc, f"Heading {level}", based_on="Normal")
         _font(style, heading, theme.heading_pt(level), t["colours.text"])
         style.font.bold = t["headings.weight"] >= 600
         fmt = style.paragraph_format
-        fmt.space_before = Pt(base * t["headings.space-before"])
-        fmt.space_after = Pt(base * t["headings.space-after"])
-        fmt.line_spacing = t["headings.line-height"]
+        # CSS margins in em are the heading's own size, not the body's.
+        fmt.space_before = Pt(theme.heading_pt(level) * t["headings.space-before"])
+        fmt.space_after = Pt(theme.heading_pt(level) * t["headings.space-after"])
+        fmt.line_spacing = word_multiple(theme, "heading", t["headings.line-height"])
         fmt.keep_with_next = True
         fmt.alignment = align
 
@@ -174,7 +187,17 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
             t["colours.muted"] if muted else t["colours.text"],
         )
         style.paragraph_format.alignment = align if name != "Abstract" else None
-    _style(doc, "Title").font.bold = t["headings.weight"] >= 600
+        style.paragraph_format.first_line_indent = Pt(0)
+        style.paragraph_format.space_before = style.paragraph_format.space_after = Pt(0)
+        style.font.bold = False  # the print title block sets only the title bold
+        if name != "Abstract":
+            style.paragraph_format.line_spacing = word_multiple(theme, "heading", t["type.line-height"])
+    title = _style(doc, "Title")
+    title.font.bold = t["headings.weight"] >= 600
+    title.paragraph_format.line_spacing = word_multiple(theme, "heading", t["headings.line-height"])
+    title.paragraph_format.space_after = Pt(theme.heading_pt(1) * t["headings.space-after"])
+    # The title block ends with the date, then the space the print layout leaves before the text.
+    _style(doc, "Date").paragraph_format.space_after = Pt(base * t["layout.section-space"])
 
     quote = _style(doc, "Block Text")
     fmt = quote.paragraph_format
@@ -192,6 +215,8 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
         style = _style(doc, name, based_on="Normal")
         _font(style, body, small, t["colours.muted"] if "Caption" in name else t["colours.text"])
         style.paragraph_format.first_line_indent = Pt(0)
+    # Notes at the foot of the page are set at line height 1.3 in print (print.css).
+    _style(doc, "Footnote Text").paragraph_format.line_spacing = word_multiple(theme, "body", 1.3)
     for name in ("Caption", "Image Caption", "Table Caption"):
         _style(doc, name).paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     # As in the CSS: credit and disclaimer small and muted, the author's note italic at text size.
@@ -210,6 +235,7 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
     code_pt = round(base * t["type.mono"], 1)
     for name in CODE_STYLES:
         _font(_style(doc, name, based_on="Normal"), mono, code_pt, t["colours.text"])
+        _style(doc, name).paragraph_format.line_spacing = word_multiple(theme, "mono", t["type.line-height"])
     verbatim = _style(doc, "Verbatim Char", WD_STYLE_TYPE.CHARACTER)
     _set_family(verbatim.element.get_or_add_rPr(), mono)
     verbatim.font.size = Pt(code_pt)
@@ -229,6 +255,9 @@ def reference_docx(theme: Theme, lang: str, pandoc_default: bytes) -> bytes:
             Mm(t["page.margin-outer"]),
         )
         section.gutter = Emu(0)
+        # Notes are numbered through the document: LibreOffice reads "restart each section" as each chapter.
+        for restart in section._sectPr.findall(f"{qn('w:footnotePr')}/{qn('w:numRestart')}"):
+            restart.getparent().remove(restart)
     out = io.BytesIO()
     doc.save(out)
     _REFERENCE[key] = out.getvalue()

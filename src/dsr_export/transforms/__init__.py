@@ -19,6 +19,7 @@ def apply(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     found += rawhtml.apply(source, tree)
     math.environments(tree)  # before cross-references, so a \label in an equation is numbered
+    math.display_spans(tree)  # before cross-references, which number the formulas inside the spans
     found += crossref.apply(source, tree)
     found += urls.apply(source, tree)
     found += math.check(source, tree)

@@ -155,7 +155,7 @@ def _wrap_equations(blocks: list[Node], targets: dict[str, Target]) -> None:
                 text = {"t": "Str", "c": f"({targets[label].number})"}
                 spacer = {"t": "Span", "c": [["", [], [["style", "flex:1"]]], []]}
                 number = {"t": "Span", "c": [["", ["equation-number"], [["style", _NUMBER_STYLE]]], [text]]}
-                row = [["style", "display:flex;align-items:center"]]
+                row = [["style", "display:inline-flex;align-items:center"]]
                 elements[i] = {"t": "Span", "c": [[label, ["equation"], row], [spacer, node, number]]}
 
 

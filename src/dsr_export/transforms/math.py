@@ -47,6 +47,23 @@ def environments(tree: dict[str, Any]) -> None:
             node["t"], node["c"] = math["t"], math["c"]
 
 
+def display_spans(tree: dict[str, Any]) -> None:
+    """Each display formula goes into a `span.display-math`, which the theme sets on a line of its own
+    inside the paragraph (MathML's own block display would split the paragraph's lines in two boxes)."""
+    from . import element_lists
+
+    for elements in list(element_lists(tree["blocks"])):
+        out: list[dict[str, Any]] = []
+        for node in elements:
+            if node["t"] == "Math" and node["c"][0]["t"] == "DisplayMath":
+                # A forced break before it, so the line that leads up to the formula is not justified.
+                if any(n["t"] not in ("Space", "SoftBreak", "LineBreak") for n in out):
+                    out.append({"t": "RawInline", "c": ["html", '<br class="before-display-math"/>']})
+                node = {"t": "Span", "c": [["", ["display-math"], []], [node]]}
+            out.append(node)
+        elements[:] = out
+
+
 def check(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
     """A warning, with its line, for every formula pandoc cannot turn into MathML or that
     cannot be drawn for print."""
@@ -107,7 +124,7 @@ def _replace(match: re.Match[str]) -> str:
     style = (f"width:{width / _SIZE:.3f}em;height:{height / _SIZE:.3f}em;"
              f"vertical-align:{-(height + top) / _SIZE:.3f}em")
     if display:
-        style += ";display:block;margin:0.6em auto"
+        style += ";display:inline-block"  # centred on its line by the span.math.display around it
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     return (f'<img class="math{" display" if display else ""}" role="math" alt="{html.escape(tex.strip())}" '
             f'style="{style}" src="data:image/svg+xml;base64,{data}"/>')

@@ -39,12 +39,22 @@ def _mark(text: str) -> Node:
     return {"t": "Superscript", "c": [{"t": "Str", "c": text}]}
 
 
-def _styled(inlines: list[Node]) -> Node:
-    # pandoc makes the paragraph style "Affiliation" (based on Normal) unless the reference document has it.
-    return {"t": "Div", "c": [["", [], [["custom-style", "Affiliation"]]], [A.para(inlines)]]}
+def _styled(inlines: list[Node], style: str = "Affiliation") -> Node:
+    # pandoc makes the paragraph style (based on Normal) unless the reference document has it.
+    return {"t": "Div", "c": [["", [], [["custom-style", style]]], [A.para(inlines)]]}
+
+
+def publisher_and_date(meta: Metadata) -> list[Node]:
+    """The publisher, then the date, as the other formats' title blocks show them (pandoc's shows no publisher)."""
+    blocks = [_styled(A.text_inlines(meta.publisher), "Publisher")] if meta.publisher else []
+    return blocks + ([_styled(A.text_inlines(meta.date), "Date")] if meta.date else [])
 
 
 def with_affiliations(tree: dict[str, Any], meta: Metadata) -> dict[str, Any]:
-    """A copy of `tree` whose text opens with the affiliation paragraphs (the tree itself is shared)."""
-    blocks = affiliation_blocks(meta)
-    return {**tree, "blocks": [*blocks, *tree["blocks"]]} if blocks else tree
+    """A copy of `tree` whose text opens with the affiliation, publisher and date paragraphs (the tree is shared).
+
+    The date moves from pandoc's title block to after the publisher, so it is taken out of the metadata.
+    """
+    blocks = affiliation_blocks(meta) + publisher_and_date(meta)
+    fields = {k: v for k, v in tree["meta"].items() if k != "date"} if meta.date else tree["meta"]
+    return {**tree, "meta": fields, "blocks": [*blocks, *tree["blocks"]]} if blocks else tree

@@ -13,7 +13,7 @@ from .. import pandoc
 from ..sandbox import for_paths, inline_images
 from ..theme.docx import MATTER_STYLES, reference_docx
 from ..transforms.titleblock import with_affiliations
-from . import Job, Rendered, docx_scripts, zipped
+from . import Job, Rendered, docx_fonts, docx_layout, docx_scripts, docx_svg, zipped
 
 NAME = "docx"
 SUFFIX = ".docx"
@@ -88,8 +88,9 @@ def write(job: Job) -> Rendered:
         ref_path.write_bytes(reference)
         # pandoc reads no file itself (--sandbox): the checked images come inside the AST.
         remote = job.options.allow_remote
+        tree = inline_images(with_affiliations(word_ast(job), doc.meta), for_paths(doc.folder, allow_remote=remote))
         data = pandoc.ast_to(
-            inline_images(with_affiliations(word_ast(job), doc.meta), for_paths(doc.folder, allow_remote=remote)),
+            docx_layout.apply(tree),
             "docx",
             ["--reference-doc", str(ref_path), "--output", "-", *([] if remote else ["--sandbox"])],
             cwd=doc.folder,
@@ -97,8 +98,11 @@ def write(job: Job) -> Rendered:
             env={"SOURCE_DATE_EPOCH": str(job.options.build_time)},
         )
     core = functools.partial(_dated, stamp=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(job.options.build_time)))
-    parts = {"docProps/core.xml": core, **docx_scripts.edits(job.theme, doc.meta.lang)}  # fonts per script
-    return Rendered(zipped.repack(data, job.options.build_time, edit=parts))
+    parts = zipped.entries(data)
+    docx_fonts.embed(parts, job.theme.faces)
+    docx_svg.add_fallbacks(parts)
+    edits = {"docProps/core.xml": core, **docx_scripts.edits(job.theme, doc.meta.lang)}  # fonts per script
+    return Rendered(zipped.repack(zipped.pack(parts), job.options.build_time, edit=edits))
 
 
 def _dated(core: bytes, stamp: str) -> bytes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
+import re
 import weakref
 from html import escape
 
@@ -120,7 +121,16 @@ def _font_data_uri(face: FontFace) -> str:
     return f"data:{kind};base64,{base64.b64encode(face.path.read_bytes()).decode()}"
 
 
+def titled_notes(body_html: str, title: str = "Notes") -> str:
+    """pandoc's end-of-document notes under a heading of their own, so they do not read as more references."""
+    return _NOTES.sub(lambda m: f'{m[1]}\n<h2 class="notes-title">{escape(title)}</h2>', body_html, count=1)
+
+
+_NOTES = re.compile(r'(<section id="footnotes"[^>]*>)\s*<hr\s*/?>')
+
+
 def write(job: Job) -> Rendered:
     css = job.theme.css("screen", font_url=_font_data_uri)
-    whole = page(job.doc, css, embed_images(job.doc, body(job.doc)), "html-page")
+    text = titled_notes(embed_images(job.doc, body(job.doc)))
+    whole = page(job.doc, css, text, "html-page")
     return Rendered(font_subsets.embed_in_html(whole, job.theme).encode("utf-8"))

@@ -33,3 +33,18 @@ def repack(
                 content = edit[name](content)
             dst.writestr(info, content, compresslevel=9)
     return out.getvalue()
+
+
+def entries(data: bytes) -> dict[str, bytes]:
+    """Every entry of a ZIP, in its order, by name."""
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        return {name: src.read(name) for name in src.namelist()}
+
+
+def pack(parts: dict[str, bytes]) -> bytes:
+    """A ZIP of `parts` in their order (dates and compression are set afterwards by `repack`)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, content in parts.items():
+            dst.writestr(name, content)
+    return out.getvalue()
