@@ -1,0 +1,224 @@
+"""An edited DOCX back into the Markdown source: front matter kept, body, citations and changes from Word."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import ast as A
+from .. import pandoc
+from .. import source as src
+from ..errors import Diagnostic
+from . import body as B
+from . import changes, cites, frontmatter
+from .fields import replace_fields
+from .package import open_docx
+
+Node = dict[str, Any]
+TRACK_CHANGES = changes.MODES
+
+
+@dataclass
+class Imported:
+    """The Markdown made from a DOCX, the bibliography entries only the DOCX knew, and the warnings."""
+
+    markdown: str
+    items: dict[str, Node] = field(default_factory=dict)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    citations: int = 0
+
+
+def read_docx(path: Path, into: Path | None = None, track_changes: str = "accept",
+              bibliography: str | None = None) -> Imported:
+    """Read `path` (a DOCX) and make the Markdown source it stands for.
+
+    `into` is the source it was built from (its front matter is kept); without one, `bibliography`
+    names the file the caller writes the citations' embedded entries to.
+    """
+    package = open_docx(path)
+    source = src.read(into) if into is not None else None
+    found = replace_fields(package)
+    notes: list[str] = list(found.problems)
+    with tempfile.TemporaryDirectory(prefix="dsr-import-") as tmp:
+        docx = Path(tmp) / "in.docx"
+        docx.write_bytes(package.to_bytes())
+        out, _ = pandoc.run(["--from", "docx+styles", "--to", "json", "--track-changes=all", "--sandbox",
+                             str(docx)], b"", cwd=Path(tmp), source=path)
+    tree = json.loads(out)
+    keys: dict[str, str] = {}
+    items: dict[str, Node] = {}
+    made = [cites.to_cite(f, keys, items) for f in found.citations]
+    for _, problems in made:
+        notes += problems
+    body = B.Body(blocks=[])
+    blocks = B.clean(tree["blocks"], body)
+    blocks = B.place_markers(blocks, lambda n: json.loads(json.dumps(made[n][0])))
+    blocks = B.note_citations(blocks)
+    blocks = changes.apply(blocks, track_changes)
+    blocks = _tidy(blocks)
+    notes += body.warnings
+    notes += _typed(blocks)
+    source_ast = _source_ast(source) if source is not None else None
+    if source_ast is not None:
+        _restore_headings(blocks, source_ast)
+        _restore_images(blocks, source_ast, package, source, notes)
+        if not any(n.get("t") == "Div" and A.attr(n)[0] == "refs" for n in A.walk(source_ast["blocks"])):
+            blocks = [b for b in blocks if b != B.REFS]
+    else:
+        _media_warnings(blocks, notes)
+    if source is not None:
+        notes += _unknown_keys(source, items, made)
+    text = _markdown(blocks, tree["pandoc-api-version"], path)
+    if source is not None:
+        text = as_written(text, source.text[len(frontmatter.block(source.text)):])
+    head, more = frontmatter.make(source, tree["meta"], body.matter, package, bibliography if items else None)
+    notes += more
+    warnings = [Diagnostic(n, path, None, "import", "warning") for n in notes]
+    return Imported(head + text, items, warnings, len(found.citations))
+
+
+def _tidy(node: Any) -> Any:
+    """No doubled or dangling spaces where a change or a citation was taken out."""
+    if isinstance(node, list):
+        out: list[Any] = []
+        for item in (_tidy(x) for x in node):
+            if isinstance(item, dict) and item.get("t") == "Space" and out and isinstance(out[-1], dict) \
+                    and out[-1].get("t") in ("Space", "SoftBreak"):
+                continue
+            if isinstance(item, dict) and item.get("t") == "Str" and out and isinstance(out[-1], dict) \
+                    and out[-1].get("t") == "Str":
+                out[-1] = {"t": "Str", "c": out[-1]["c"] + item["c"]}
+                continue
+            out.append(item)
+        return out
+    if isinstance(node, dict):
+        tidied = {k: _tidy(v) if isinstance(v, (list, dict)) else v for k, v in node.items()}
+        if tidied.get("t") in ("Para", "Plain"):
+            content = tidied["c"]
+            while content and content[0].get("t") == "Space":
+                content.pop(0)
+            while content and content[-1].get("t") == "Space":
+                content.pop()
+        return tidied
+    return node
+
+
+def _typed(blocks: list[Node]) -> list[str]:
+    """Text that reads like a citation typed by hand rather than inserted as a field."""
+    found = []
+    for block in A.walk(blocks):
+        if block.get("t") not in ("Para", "Plain"):
+            continue
+        text = A.stringify([i for i in block["c"] if i.get("t") != "Cite"])
+        for hit in cites.typed_citations(text):
+            found.append(f"{B._place(block)}: \u201c{hit}\u201d looks like a citation typed as text; "
+                         "insert it as a citation (e.g. [@key]) to keep it live")
+    return found
+
+
+def _source_ast(source: src.Source) -> Node:
+    out, _ = pandoc.run(["--from", pandoc.MARKDOWN, "--to", "json"], source.text.encode("utf-8"),
+                        cwd=source.folder, source=source.path)
+    return json.loads(out)
+
+
+def _restore_headings(blocks: list[Node], source_ast: Node) -> None:
+    """Headings keep the identifiers and classes the source gave them (Word keeps only the text)."""
+    by_text: dict[tuple[int, str], list[Any]] = {}
+    for node in A.walk(source_ast["blocks"]):
+        if node.get("t") == "Header":
+            by_text.setdefault((node["c"][0], " ".join(A.stringify(node["c"][2]).split())), node["c"][1])
+    for node in A.walk(blocks):
+        if node.get("t") == "Header":
+            attr = by_text.get((node["c"][0], " ".join(A.stringify(node["c"][2]).split())))
+            if attr is not None:
+                node["c"][1] = attr
+
+
+def _restore_images(blocks: list[Node], source_ast: Node, package: Any, source: src.Source,
+                    notes: list[str]) -> None:
+    """Pictures whose bytes are unchanged point at the source's file again, with its attributes."""
+    by_hash: dict[str, Node] = {}
+    for node in A.walk(source_ast["blocks"]):
+        if node.get("t") == "Image":
+            target = node["c"][2][0]
+            file = (source.folder / target)
+            if file.is_file():
+                by_hash[hashlib.sha256(file.read_bytes()).hexdigest()] = node
+    for node in A.walk(blocks):
+        if node.get("t") != "Image":
+            continue
+        data = package.entries.get("word/" + node["c"][2][0]) or package.entries.get(node["c"][2][0])
+        original = by_hash.get(hashlib.sha256(data).hexdigest()) if data else None
+        if original is not None:
+            node["c"][0], node["c"][2] = original["c"][0], original["c"][2]
+        else:
+            notes.append(f"picture \u201c{A.stringify(node['c'][1])[:50]}\u201d ({node['c'][2][0]}) is new or "
+                         "changed in the DOCX; save it beside the source and point the Markdown at it")
+
+
+def _media_warnings(blocks: list[Node], notes: list[str]) -> None:
+    for node in A.walk(blocks):
+        if node.get("t") == "Image":
+            notes.append(f"picture \u201c{A.stringify(node['c'][1])[:50]}\u201d is inside the DOCX "
+                         f"({node['c'][2][0]}); save it beside the Markdown under that name")
+
+
+def _unknown_keys(source: src.Source, items: dict[str, Node], made: list[tuple[Node, list[str]]]) -> list[str]:
+    """Citations the editor added whose entries the source's bibliographies lack."""
+    from ..citations import load_bibliographies
+    from ..config import Options
+    from ..document import bibliography_paths
+
+    known = load_bibliographies(list(bibliography_paths(source, Options())), source.path)
+    cited = dict.fromkeys(c["citationId"] for cite, _ in made for c in cite["c"][0])
+    return [f"citation @{key} is not in the source's bibliography; add its entry (the DOCX has it as CSL JSON)"
+            for key in cited if key not in known]
+
+
+def _markdown(blocks: list[Node], api: list[int], path: Path) -> str:
+    doc = {"pandoc-api-version": api, "meta": {}, "blocks": blocks}
+    out, _ = pandoc.run(["--from", "json", "--to", "markdown-smart", "--wrap=none"],
+                        json.dumps(doc).encode("utf-8"), cwd=Path.cwd(), source=path)
+    return _inline_notes(out.decode("utf-8"))
+
+
+_NOTE = re.compile(r"^\[\^([^\]]+)\]: (.*)\n(?=\n|\Z)(?![ \t])", re.MULTILINE)
+
+
+def _inline_notes(text: str) -> str:
+    """One-paragraph notes written inline, ^[...], as authors mostly write them."""
+    notes = {m.group(1): m.group(2) for m in _NOTE.finditer(text) if "[^" not in m.group(2)}
+    if not notes:
+        return text
+    text = _NOTE.sub(lambda m: "" if m.group(1) in notes else m.group(0), text)
+    text = re.sub(r"\[\^([^\]]+)\](?!:)", lambda m: f"^[{notes[m.group(1)]}]" if m.group(1) in notes else m.group(0),
+                  text)
+    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
+
+
+
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def _same(paragraph: str) -> str:
+    """A paragraph as compared with the source's: quote shapes, escapes and line breaks aside."""
+    text = re.sub(r"\\([\[\]*_`#<>$|~^'\"])", r"\1", paragraph.translate(_QUOTES))
+    text = re.sub(r"<((?:https?://|mailto:)?[^<>\s]+)>", r"\1", text)  # autolinks, bare or bracketed
+    return " ".join(text.split())
+
+
+def as_written(markdown: str, source_text: str) -> str:
+    """Paragraphs the editor left alone come back exactly as the source wrote them (quotes, wrapping)."""
+    original: dict[str, str] = {}
+    for para in re.split(r"\n[ \t]*\n", source_text):
+        original.setdefault(_same(para), para.strip("\n"))
+    out = []
+    for para in re.split(r"\n[ \t]*\n", markdown):
+        out.append(original.get(_same(para), para.strip("\n")))
+    return "\n\n".join(out).rstrip("\n") + "\n"
