@@ -210,6 +210,8 @@ def _same(paragraph: str) -> str:
     """A paragraph as compared with the source's: quote shapes, escapes and line breaks aside."""
     text = re.sub(r"\\([\[\]*_`#<>$|~^'\"])", r"\1", paragraph.translate(_QUOTES))
     text = re.sub(r"<((?:https?://|mailto:)?[^<>\s]+)>", r"\1", text)  # autolinks, bare or bracketed
+    if text.startswith("#"):  # a heading's id, which Word does not show, may be written or implied
+        text = re.sub(r"\{([^{}]*)\}\s*$", lambda m: "{" + re.sub(r"#[\w:.-]+\s*", "", m.group(1)) + "}", text)
     return " ".join(text.split())
 
 
