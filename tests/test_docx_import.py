@@ -258,7 +258,7 @@ def test_import_restores_the_source(built, name, source):
 
 
 def test_manuscript_comes_back_as_the_build_made_it(built):
-    text, stderr = import_docx(built["manuscript"], "--into", str(MANUSCRIPT))
+    text, _ = import_docx(built["manuscript"], "--into", str(MANUSCRIPT))
     assert text.startswith(MANUSCRIPT.read_text().split("\n# Summary")[0])  # front matter as written
     assert [c[0] for c in cites(md_ast(text))] == ["doe2019", "roe2020", "doe2019", "roe2020"]
     assert "# Method {#sec:method}" in text and "](record.png)" in text
@@ -433,7 +433,7 @@ def test_libreoffice_resave_keeps_every_citation(built, tmp_path, name, source):
     saved = libreoffice(built[name], tmp_path / "lo")
     with zipfile.ZipFile(saved) as z:
         assert "LibreOffice" in z.read("docProps/app.xml").decode()
-    text, stderr = import_docx(saved, "--into", str(source))
+    text, _ = import_docx(saved, "--into", str(source))
     assert cites(md_ast(text)) == cites(md_ast(source.read_text()))
     assert normal(md_ast(text)["blocks"]) == normal(md_ast(source.read_text())["blocks"])
 

@@ -10,7 +10,7 @@ from typing import Any
 from lxml import etree
 
 from .. import zotero
-from .package import NOTES, W, Package
+from .package import NOTES, Package, W
 
 # Markers in private-use characters: no author types them, and pandoc keeps them as text.
 OPEN, CLOSE = "\ue000", "\ue001"

@@ -58,7 +58,7 @@ def _formatted(inlines: list[Node]) -> str:
         if kind in tags:
             out.append(f"<{tags[kind]}>{_formatted(node['c'])}</{tags[kind]}>")
         elif kind in ("Link", "Span", "Quoted"):
-            inner = _formatted(node["c"][1] if kind != "Quoted" else node["c"][1])
+            inner = _formatted(node["c"][1])
             out.append(inner if kind != "Quoted" else f"\u201c{inner}\u201d")
         elif kind == "Note":
             continue
