@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from .. import pandoc
 from .. import source as src
 from ..errors import Diagnostic
 from . import body as B
-from . import changes, cites, frontmatter
+from . import changes, cites, frontmatter, written
 from .fields import replace_fields
 from .package import open_docx
 
@@ -73,9 +72,11 @@ def read_docx(path: Path, into: Path | None = None, track_changes: str = "accept
         _media_warnings(blocks, notes)
     if source is not None:
         notes += _unknown_keys(source, items, made)
-    text = _markdown(blocks, tree["pandoc-api-version"], path)
+    rendered = written.render_each(blocks, tree["pandoc-api-version"], path)
     if source is not None:
-        text = as_written(text, source.text[len(frontmatter.block(source.text)):])
+        text = written.as_written(blocks, rendered, source, source.text[len(frontmatter.block(source.text)):])
+    else:
+        text = "\n\n".join(r.strip("\n") for r in rendered if r.strip()) + "\n"
     head, more = frontmatter.make(source, tree["meta"], body.matter, package, bibliography if items else None)
     notes += more
     warnings = [Diagnostic(n, path, None, "import", "warning") for n in notes]
@@ -180,47 +181,3 @@ def _unknown_keys(source: src.Source, items: dict[str, Node], made: list[tuple[N
     return [f"citation @{key} is not in the source's bibliography; add its entry (the DOCX has it as CSL JSON)"
             for key in cited if key not in known]
 
-
-def _markdown(blocks: list[Node], api: list[int], path: Path) -> str:
-    doc = {"pandoc-api-version": api, "meta": {}, "blocks": blocks}
-    out, _ = pandoc.run(["--from", "json", "--to", "markdown-smart", "--wrap=none"],
-                        json.dumps(doc).encode("utf-8"), cwd=Path.cwd(), source=path)
-    return _inline_notes(out.decode("utf-8"))
-
-
-_NOTE = re.compile(r"^\[\^([^\]]+)\]: (.*)\n(?=\n|\Z)(?![ \t])", re.MULTILINE)
-
-
-def _inline_notes(text: str) -> str:
-    """One-paragraph notes written inline, ^[...], as authors mostly write them."""
-    notes = {m.group(1): m.group(2) for m in _NOTE.finditer(text) if "[^" not in m.group(2)}
-    if not notes:
-        return text
-    text = _NOTE.sub(lambda m: "" if m.group(1) in notes else m.group(0), text)
-    text = re.sub(r"\[\^([^\]]+)\](?!:)", lambda m: f"^[{notes[m.group(1)]}]" if m.group(1) in notes else m.group(0),
-                  text)
-    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
-
-
-
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
-
-
-def _same(paragraph: str) -> str:
-    """A paragraph as compared with the source's: quote shapes, escapes and line breaks aside."""
-    text = re.sub(r"\\([\[\]*_`#<>$|~^'\"])", r"\1", paragraph.translate(_QUOTES))
-    text = re.sub(r"<((?:https?://|mailto:)?[^<>\s]+)>", r"\1", text)  # autolinks, bare or bracketed
-    if text.startswith("#"):  # a heading's id, which Word does not show, may be written or implied
-        text = re.sub(r"\{([^{}]*)\}\s*$", lambda m: "{" + re.sub(r"#[\w:.-]+\s*", "", m.group(1)) + "}", text)
-    return " ".join(text.split())
-
-
-def as_written(markdown: str, source_text: str) -> str:
-    """Paragraphs the editor left alone come back exactly as the source wrote them (quotes, wrapping)."""
-    original: dict[str, str] = {}
-    for para in re.split(r"\n[ \t]*\n", source_text):
-        original.setdefault(_same(para), para.strip("\n"))
-    out = []
-    for para in re.split(r"\n[ \t]*\n", markdown):
-        out.append(original.get(_same(para), para.strip("\n")))
-    return "\n\n".join(out).rstrip("\n") + "\n"
