@@ -511,3 +511,47 @@ def test_bad_input_and_refusals(built, tmp_path):
     assert run.status == 0, run.stderr
     assert (tmp_path / "citations.md.bak").read_text() == CITATIONS.read_text()
     assert "An editor adds this sentence." in source.read_text()
+
+
+def delete_a_citation(root, entries):
+    """Word's tracked deletion of a whole citation field: its runs inside w:del, instrText as delInstrText."""
+    begin = next(r for r in root.iter(W + "r") if r.find(W + "fldChar") is not None
+                 and '"smith2018"' in "".join(t.text or "" for t in r.getnext().iter(W + "instrText")))
+    runs, node = [], begin
+    while True:
+        runs.append(node)
+        char = node.find(W + "fldChar")
+        if char is not None and char.get(W + "fldCharType") == "end":
+            break
+        node = node.getnext()
+    wrapper = etree.Element(W + "del", {W + "id": "950", W + "author": "Ed Itor", W + "date": "2024-03-01T10:00:00Z"})
+    begin.addprevious(wrapper)
+    for run in runs:
+        for child in run:
+            if child.tag == W + "instrText":
+                child.tag = W + "delInstrText"
+            elif child.tag == W + "t":
+                child.tag = W + "delText"
+        wrapper.append(run)
+
+
+@pytest.mark.parametrize("mode, expected", [("accept", "A parenthetical citation."),
+                                            ("reject", "A parenthetical citation [@smith2018]."),
+                                            ("critic", "A parenthetical citation {--[@smith2018]--}.")])
+def test_a_citation_deleted_as_a_tracked_change(built, tmp_path, mode, expected):
+    text, _ = import_docx(edited(built["citations"], tmp_path, delete_a_citation), "--into", str(CITATIONS),
+                          "--track-changes", mode)
+    assert expected in text
+
+
+def edit_the_disclaimer(root, entries):
+    run = run_with(root, "do not represent the views")
+    for t in run.iter(W + "t"):
+        t.text = t.text.replace("do not represent", "do not necessarily represent")
+
+
+def test_an_edited_disclaimer_goes_back_to_the_front_matter(built, tmp_path):
+    text, stderr = import_docx(edited(built["essay"], tmp_path, edit_the_disclaimer), "--into", str(ESSAY))
+    assert 'disclaimer: "The opinions expressed here are those of the writers and do not necessarily represent' in text
+    assert "the disclaimer was edited in the DOCX; the front matter now has the new text" in stderr
+    assert text.replace(" necessarily", "", 1) == ESSAY.read_text()

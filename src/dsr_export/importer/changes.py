@@ -81,5 +81,10 @@ def _inlines(items: list[Any], mode: str, comments: dict[str, str]) -> list[Any]
                 out += [_raw("{" + mark), *content, _raw(mark + "}")]
             elif (kind == "insertion") == (mode == "accept"):
                 out.extend(content)
+            else:  # taken out: no space left before the punctuation that followed it
+                nxt = items[i + 1] if i + 1 < len(items) else None
+                if out and out[-1].get("t") == "Space" and isinstance(nxt, dict) and nxt.get("t") == "Str" \
+                        and nxt["c"][:1] in tuple(".,;:!?)"):
+                    out.pop()
         i += 1
     return out
