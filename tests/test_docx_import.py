@@ -555,3 +555,46 @@ def test_an_edited_disclaimer_goes_back_to_the_front_matter(built, tmp_path):
     assert 'disclaimer: "The opinions expressed here are those of the writers and do not necessarily represent' in text
     assert "the disclaimer was edited in the DOCX; the front matter now has the new text" in stderr
     assert text.replace(" necessarily", "", 1) == ESSAY.read_text()
+
+
+def zotero_field(data: dict, shown: str) -> list[etree._Element]:
+    """The runs of a citation field as Zotero writes it in Word."""
+    runs = []
+    for kind, text in (("begin", None), (None, f" ADDIN ZOTERO_ITEM CSL_CITATION {json.dumps(data)} "),
+                       ("separate", None), (None, None), ("end", None)):
+        run = etree.Element(W + "r")
+        if kind:
+            etree.SubElement(run, W + "fldChar", {W + "fldCharType": kind})
+        elif text:
+            etree.SubElement(run, W + "instrText").text = text
+        else:
+            etree.SubElement(run, W + "t").text = shown
+        runs.append(run)
+    return runs
+
+
+def editor_adds_zotero_citations(root, entries):
+    """Two citations from an editor's own library: one of a work the source cites, one of a new work."""
+    para = paragraph(root, "A narrative citation")
+    for item, shown in (
+        ({"id": 77, "uris": ["http://zotero.org/users/99/items/QWERTY23"], "locator": "3", "label": "page",
+          "itemData": {"id": 77, "type": "book", "title": "Networks of influence",
+                       "author": [{"family": "Lee", "given": "Min-jun"}], "issued": {"date-parts": [["2015"]]}}},
+         "(Lee, 2015, p. 3)"),
+        ({"id": 78, "uris": ["http://zotero.org/users/99/items/ZXCVBN45"],
+          "itemData": {"id": 78, "type": "book", "title": "Something New",
+                       "author": [{"family": "Novak", "given": "Ana"}], "issued": {"date-parts": [["2022"]]}}},
+         "(Novak, 2022)")):
+        data = {"citationID": f"c{item['id']}", "properties": {"formattedCitation": shown, "plainCitation": shown,
+                                                               "noteIndex": 0},
+                "citationItems": [item], "schema": SCHEMA}
+        space = etree.SubElement(para, W + "r")
+        etree.SubElement(space, W + "t", {"{http://www.w3.org/XML/1998/namespace}space": "preserve"}).text = " See "
+        para.extend(zotero_field(data, shown))
+
+
+def test_citations_an_editor_inserts_with_zotero(built, tmp_path):
+    text, stderr = import_docx(edited(built["citations"], tmp_path, editor_adds_zotero_citations),
+                               "--into", str(CITATIONS))
+    assert "See [@lee2015, p. 3] See [@novak2022]" in text
+    assert "citation @novak2022 is not in the source's bibliography" in stderr

@@ -51,7 +51,9 @@ def read_docx(path: Path, into: Path | None = None, track_changes: str = "accept
     tree = json.loads(out)
     keys: dict[str, str] = {}
     items: dict[str, Node] = {}
-    made = [cites.to_cite(f, keys, items) for f in found.citations]
+    bibliography_entries = _bibliography(source) if source is not None else {}
+    known = {i: key for key, ref in bibliography_entries.items() for i in cites.identity(ref.data)}
+    made = [cites.to_cite(f, keys, items, known) for f in found.citations]
     for _, problems in made:
         notes += problems
     body = B.Body(blocks=[])
@@ -71,7 +73,7 @@ def read_docx(path: Path, into: Path | None = None, track_changes: str = "accept
     else:
         _media_warnings(blocks, notes)
     if source is not None:
-        notes += _unknown_keys(source, items, made)
+        notes += _unknown_keys(bibliography_entries, made)
     rendered = written.render_each(blocks, tree["pandoc-api-version"], path)
     if source is not None:
         text = written.as_written(blocks, rendered, source, source.text[len(frontmatter.block(source.text)):])
@@ -170,14 +172,17 @@ def _media_warnings(blocks: list[Node], notes: list[str]) -> None:
                          f"({node['c'][2][0]}); save it beside the Markdown under that name")
 
 
-def _unknown_keys(source: src.Source, items: dict[str, Node], made: list[tuple[Node, list[str]]]) -> list[str]:
-    """Citations the editor added whose entries the source's bibliographies lack."""
+def _bibliography(source: src.Source) -> dict[str, Any]:
+    """The entries of the source's bibliographies, by key."""
     from ..citations import load_bibliographies
     from ..config import Options
     from ..document import bibliography_paths
 
-    known = load_bibliographies(list(bibliography_paths(source, Options())), source.path)
+    return load_bibliographies(list(bibliography_paths(source, Options())), source.path)
+
+
+def _unknown_keys(known: dict[str, Any], made: list[tuple[Node, list[str]]]) -> list[str]:
+    """Citations the editor added whose entries the source's bibliographies lack."""
     cited = dict.fromkeys(c["citationId"] for cite, _ in made for c in cite["c"][0])
     return [f"citation @{key} is not in the source's bibliography; add its entry (the DOCX has it as CSL JSON)"
             for key in cited if key not in known]
-

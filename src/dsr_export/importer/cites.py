@@ -17,13 +17,28 @@ def _plain(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).replace("\u00a0", " ").split())
 
 
-def item_key(item: Node, keys: dict[str, str]) -> str:
-    """The citation key of a field's item: `citation-key`, else one derived from author and year."""
+def identity(data: Node) -> list[str]:
+    """What names a work whatever its key: its DOI, and its title with the year."""
+    found = []
+    if data.get("DOI"):
+        found.append("doi:" + str(data["DOI"]).lower().strip())
+    title = " ".join(re.sub(r"[^\w\s]", "", str(data.get("title", ""))).lower().split())
+    parts = (data.get("issued") or {}).get("date-parts") or [[]] if isinstance(data.get("issued"), dict) else [[]]
+    if title:
+        found.append(f"title:{title}:{parts[0][0] if parts and parts[0] else ''}")
+    return found
+
+
+def item_key(item: Node, keys: dict[str, str], known: dict[str, str] | None = None) -> str:
+    """The citation key of a field's item: `citation-key`, else the source's entry for the same work
+    (by DOI, else title and year), else one derived from author and year."""
     data = item.get("itemData") or {}
     uri = next(iter(item.get("uris") or item.get("uri") or []), "") or str(item.get("id", ""))
     if uri in keys:
         return keys[uri]
     key = str(data.get("citation-key") or data.get("citationKey") or "")
+    if not key and known:
+        key = next((known[i] for i in identity(data) if i in known), "")
     if not key:
         names = data.get("author") or data.get("editor") or [{}]
         family = str(names[0].get("family") or names[0].get("literal") or "anon") if names else "anon"
@@ -42,14 +57,15 @@ def item_key(item: Node, keys: dict[str, str]) -> str:
     return key
 
 
-def to_cite(found: FieldCitation, keys: dict[str, str], items: dict[str, Node]) -> tuple[Node, list[str]]:
+def to_cite(found: FieldCitation, keys: dict[str, str], items: dict[str, Node],
+            known: dict[str, str] | None = None) -> tuple[Node, list[str]]:
     """A pandoc Cite for one field, and the problems worth a warning (a hand-edited text)."""
     data = found.data
     citations = []
     for item in data["citationItems"]:
         if not isinstance(item, dict):
             continue
-        key = item_key(item, keys)
+        key = item_key(item, keys, known)
         if item.get("itemData"):
             items.setdefault(key, {**item["itemData"], "id": key})
         mode = "SuppressAuthor" if item.get("suppress-author") else \
