@@ -598,3 +598,23 @@ def test_citations_an_editor_inserts_with_zotero(built, tmp_path):
                                "--into", str(CITATIONS))
     assert "See [@lee2015, p. 3] See [@novak2022]" in text
     assert "citation @novak2022 is not in the source's bibliography" in stderr
+
+
+# A 1x1 PNG of another colour than the manuscript's picture.
+OTHER_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763"
+    "f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+)
+
+
+def test_a_changed_picture_is_saved_beside_the_markdown(built, tmp_path):
+    def swap(root, entries):
+        name = next(n for n in entries if n.startswith("word/media/"))
+        entries[name] = OTHER_PNG
+
+    text, stderr = import_docx(edited(built["manuscript"], tmp_path, swap), "--into", str(MANUSCRIPT))
+    saved = re.search(r"\]\((edited-imported-media/[^)\s]+)\)", text)
+    assert saved and (tmp_path / saved.group(1)).read_bytes() == OTHER_PNG
+    assert f"is new or changed in the DOCX; saved as {saved.group(1)}" in stderr
+    unchanged, _ = import_docx(built["manuscript"], "--into", str(MANUSCRIPT))
+    assert "](record.png)" in unchanged

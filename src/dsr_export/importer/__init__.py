@@ -30,14 +30,16 @@ class Imported:
     items: dict[str, Node] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)
     citations: int = 0
+    media: dict[str, bytes] = field(default_factory=dict)  # pictures to save, by the path the Markdown gives
 
 
 def read_docx(path: Path, into: Path | None = None, track_changes: str = "accept",
-              bibliography: str | None = None) -> Imported:
+              bibliography: str | None = None, media: str = "media") -> Imported:
     """Read `path` (a DOCX) and make the Markdown source it stands for.
 
     `into` is the source it was built from (its front matter is kept); without one, `bibliography`
-    names the file the caller writes the citations' embedded entries to.
+    names the file the caller writes the citations' embedded entries to; new or changed pictures
+    are given paths in the folder `media`, and their bytes are returned for the caller to save.
     """
     package = open_docx(path)
     source = src.read(into) if into is not None else None
@@ -65,13 +67,14 @@ def read_docx(path: Path, into: Path | None = None, track_changes: str = "accept
     notes += body.warnings
     notes += _typed(blocks)
     source_ast = _source_ast(source) if source is not None else None
+    pictures: dict[str, bytes] = {}
     if source_ast is not None:
         _restore_headings(blocks, source_ast)
-        _restore_images(blocks, source_ast, package, source, notes)
+        _restore_images(blocks, source_ast, package, source, notes, media, pictures)
         if not any(n.get("t") == "Div" and A.attr(n)[0] == "refs" for n in A.walk(source_ast["blocks"])):
             blocks = [b for b in blocks if b != B.REFS]
     else:
-        _media_warnings(blocks, notes)
+        _restore_images(blocks, None, package, None, notes, media, pictures)
     if source is not None:
         notes += _unknown_keys(bibliography_entries, made)
     rendered = written.render_each(blocks, tree["pandoc-api-version"], path)
@@ -82,7 +85,7 @@ def read_docx(path: Path, into: Path | None = None, track_changes: str = "accept
     head, more = frontmatter.make(source, tree["meta"], body.matter, package, bibliography if items else None)
     notes += more
     warnings = [Diagnostic(n, path, None, "import", "warning") for n in notes]
-    return Imported(head + text, items, warnings, len(found.citations))
+    return Imported(head + text, items, warnings, len(found.citations), pictures)
 
 
 def _tidy(node: Any) -> Any:
@@ -143,33 +146,33 @@ def _restore_headings(blocks: list[Node], source_ast: Node) -> None:
                 node["c"][1] = attr
 
 
-def _restore_images(blocks: list[Node], source_ast: Node, package: Any, source: src.Source,
-                    notes: list[str]) -> None:
-    """Pictures whose bytes are unchanged point at the source's file again, with its attributes."""
+def _restore_images(blocks: list[Node], source_ast: Node | None, package: Any, source: src.Source | None,
+                    notes: list[str], media: str, pictures: dict[str, bytes]) -> None:
+    """Pictures whose bytes are unchanged point at the source's file again, with its attributes;
+    the others are saved under `media`, with a warning."""
     by_hash: dict[str, Node] = {}
-    for node in A.walk(source_ast["blocks"]):
-        if node.get("t") == "Image":
-            target = node["c"][2][0]
-            file = (source.folder / target)
+    for node in A.walk(source_ast["blocks"] if source_ast else []):
+        if node.get("t") == "Image" and source is not None:
+            file = source.folder / node["c"][2][0]
             if file.is_file():
                 by_hash[hashlib.sha256(file.read_bytes()).hexdigest()] = node
     for node in A.walk(blocks):
         if node.get("t") != "Image":
             continue
-        data = package.entries.get("word/" + node["c"][2][0]) or package.entries.get(node["c"][2][0])
+        inside = node["c"][2][0]
+        data = package.entries.get("word/" + inside) or package.entries.get(inside)
         original = by_hash.get(hashlib.sha256(data).hexdigest()) if data else None
         if original is not None:
             node["c"][0], node["c"][2] = original["c"][0], original["c"][2]
-        else:
-            notes.append(f"picture \u201c{A.stringify(node['c'][1])[:50]}\u201d ({node['c'][2][0]}) is new or "
-                         "changed in the DOCX; save it beside the source and point the Markdown at it")
-
-
-def _media_warnings(blocks: list[Node], notes: list[str]) -> None:
-    for node in A.walk(blocks):
-        if node.get("t") == "Image":
-            notes.append(f"picture \u201c{A.stringify(node['c'][1])[:50]}\u201d is inside the DOCX "
-                         f"({node['c'][2][0]}); save it beside the Markdown under that name")
+            continue
+        alt = A.stringify(node["c"][1])[:50]
+        if data is None:
+            notes.append(f"picture \u201c{alt}\u201d ({inside}) is not inside the DOCX; its path is kept")
+            continue
+        target = f"{media}/{Path(inside).name}"
+        pictures[target] = data
+        node["c"][2] = [target, node["c"][2][1]]
+        notes.append(f"picture \u201c{alt}\u201d is new or changed in the DOCX; saved as {target}")
 
 
 def _bibliography(source: src.Source) -> dict[str, Any]:

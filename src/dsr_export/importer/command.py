@@ -91,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no such file: {args.docx}")
     target = _target(args)
     bib = target.with_suffix(".references.json") if target is not None and args.into is None else None
-    result = read_docx(args.docx, args.into, args.track_changes, bibliography=bib.name if bib else None)
+    stem = (target or args.docx).stem
+    result = read_docx(args.docx, args.into, args.track_changes, bibliography=bib.name if bib else None,
+                       media=f"{stem}-media")
     for warning in result.warnings:
         print(warning.format(), file=sys.stderr)
     if args.diff:
@@ -104,6 +106,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.in_place:
         shutil.copy2(args.into, args.into.with_name(args.into.name + ".bak"))
+    for name, data in result.media.items():  # new pictures beside the Markdown that points at them
+        picture = target.parent / name
+        picture.parent.mkdir(parents=True, exist_ok=True)
+        picture.write_bytes(data)
     if bib is not None and result.items:
         _write(bib, json.dumps(list(result.items.values()), ensure_ascii=False, indent=2) + "\n")
     _write(target, result.markdown)
