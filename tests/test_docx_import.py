@@ -272,8 +272,10 @@ def test_an_edited_manuscript_paragraph_comes_from_word(built, tmp_path):
         for t in run.iter(W + "t"):
             t.text = t.text.replace("least squares", "weighted least squares")
 
-    text, _ = import_docx(edited(built["manuscript"], tmp_path, edit), "--into", str(MANUSCRIPT))
+    text, stderr = import_docx(edited(built["manuscript"], tmp_path, edit), "--into", str(MANUSCRIPT))
     assert "is fitted by weighted least squares" in text and "](#tab:constituents) lists" in text
+    assert "the source block \u201cEquation \\eqref{eq:tide} is fitted by" in stderr
+    assert "what it wrote as \\eqref{eq:tide}, \\begin{equation}" in stderr
     assert "\\autoref{fig:record} shows a tidal record" in text  # the paragraph before, untouched
 
 

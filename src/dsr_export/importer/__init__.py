@@ -79,7 +79,8 @@ def read_docx(path: Path, into: Path | None = None, track_changes: str = "accept
         notes += _unknown_keys(bibliography_entries, made)
     rendered = written.render_each(blocks, tree["pandoc-api-version"], path)
     if source is not None:
-        text = written.as_written(blocks, rendered, source, source.text[len(frontmatter.block(source.text)):])
+        text, lost = written.as_written(blocks, rendered, source, source.text[len(frontmatter.block(source.text)):])
+        notes += lost
     else:
         text = "\n\n".join(r.strip("\n") for r in rendered if r.strip()) + "\n"
     head, more = frontmatter.make(source, tree["meta"], body.matter, package, bibliography if items else None)

@@ -123,7 +123,7 @@ def _key(blocks: list[Node]) -> str:
     return json.dumps(normal(blocks), ensure_ascii=False, sort_keys=True)
 
 
-def source_blocks(source: src.Source, body: str) -> dict[str, str]:
+def source_blocks(source: src.Source, body: str) -> tuple[dict[str, str], list[str]]:
     """The source's block groups, as the build rewrites them, -> the text they were written as."""
     groups = _chunks(body)
     marked = "\n\n".join(f"{_MARK}{i}\n\n{text}" for i, text in enumerate(groups))
@@ -150,12 +150,31 @@ def source_blocks(source: src.Source, body: str) -> dict[str, str]:
     for i, blocks in members.items():
         if blocks and i < len(groups):
             found.setdefault(_key(blocks), groups[i])
-    return found
+    return found, groups
 
 
-def as_written(blocks: list[Node], rendered: list[str], source: src.Source, body: str) -> str:
-    """The imported blocks' Markdown, with every group the source has word for word in its own text."""
-    known = source_blocks(source, body)
+# What Word cannot carry and an edited block therefore loses: raw HTML and TeX, CiTO prefixes.
+_MARKUP = re.compile(r"<(?![a-zA-Z][\w+.-]*:|[^>\s]+@)[a-zA-Z][^>]*>|\\[a-zA-Z]+\{[^}]*\}|(?<![\w/.])@[A-Za-z_]+:[\w-]+")
+
+
+def _lost(groups: list[str], used: set[str]) -> list[str]:
+    """A warning for each source block with such markup that does not come back as written."""
+    warnings = []
+    for text in groups:
+        marks = list(dict.fromkeys(_MARKUP.findall(text)))
+        if text in used or not marks:
+            continue
+        words = " ".join(text.split())
+        shown = ", ".join(marks[:4]) + (", ..." if len(marks) > 4 else "")
+        warnings.append(f"the source block \u201c{words[:50]}\u2026\u201d was edited in the DOCX; what it wrote "
+                        f"as {shown} comes back as the build rendered it (links, numbers, plain text, bare keys)")
+    return warnings
+
+
+def as_written(blocks: list[Node], rendered: list[str], source: src.Source, body: str) -> tuple[str, list[str]]:
+    """The imported blocks' Markdown, with every group the source has word for word in its own text,
+    and warnings for source blocks whose raw markup an edit has turned into what the build made of it."""
+    known, groups = source_blocks(source, body)
     sizes = sorted({len(json.loads(k)) for k in known}, reverse=True)
     out: list[str] = []
     i = 0
@@ -168,7 +187,8 @@ def as_written(blocks: list[Node], rendered: list[str], source: src.Source, body
         else:
             out.append(rendered[i])
             i += 1
-    return "\n\n".join(t.strip("\n") for t in out if t.strip()) + "\n"
+    text = "\n\n".join(t.strip("\n") for t in out if t.strip()) + "\n"
+    return text, _lost(groups, set(out))
 
 
 def render_each(blocks: list[Node], api: list[int], path: Path) -> list[str]:
