@@ -175,7 +175,13 @@ def test_essay_has_one_zotero_field_per_citation_in_zoteros_shape(built):
     assert ("aminian2018", "page", "325-326") in located and ("ndrc2015", "paragraph", "18") in located
     assert ("cheney2019", "page", "iv") in located
     by_key = {i["id"]: i for i in items}
-    assert by_key["hurley2018"]["author-in-text"] is True
+    assert by_key["hurley2018"]["command"] == "narrative"
+    # Only the item keys of the CSL citation schema Zotero names (and CSL 1.1's "command").
+    allowed = {"id", "itemData", "prefix", "suffix", "locator", "label", "suppress-author", "author-only", "uris",
+               "command"}
+    labels = {"book", "chapter", "column", "figure", "folio", "issue", "line", "note", "opus", "page", "paragraph",
+              "part", "section", "sub verbo", "verse", "volume"}
+    assert all(set(i) <= allowed and i.get("label", "page") in labels for i in items)
 
 
 def test_one_bibliography_field_holds_the_reference_list(built):
@@ -227,7 +233,7 @@ def test_note_style_fields_are_in_the_footnotes(built):
     notes = citation_fields(built["notes"], "word/footnotes.xml")
     narrative = citation_fields(built["notes"])  # "Lee says" keeps the name in the text, its note beside it
     assert len(notes) == 14 and len(narrative) == 1
-    assert narrative[0][0]["citationItems"][0]["author-in-text"] is True
+    assert narrative[0][0]["citationItems"][0]["command"] == "narrative"
     indexes = [d["properties"]["noteIndex"] for d, _ in notes]
     assert all(i > 0 for i in indexes) and indexes == sorted(indexes)
     prefs = "".join(p[0].text for p in part(built["notes"], "docProps/custom.xml")

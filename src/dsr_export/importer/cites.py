@@ -69,7 +69,7 @@ def to_cite(found: FieldCitation, keys: dict[str, str], items: dict[str, Node],
         if item.get("itemData"):
             items.setdefault(key, {**item["itemData"], "id": key})
         mode = "SuppressAuthor" if item.get("suppress-author") else \
-            "AuthorInText" if item.get("author-in-text") else "NormalCitation"
+            "AuthorInText" if item.get("command") == "narrative" else "NormalCitation"
         suffix = zotero.join_locator(str(item.get("label") or "page"), str(item.get("locator") or ""),
                                      str(item.get("suffix") or ""))
         citations.append({

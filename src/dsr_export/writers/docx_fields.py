@@ -94,8 +94,8 @@ class Fields:
         if mode == "SuppressAuthor":
             item["suppress-author"] = True
         elif mode == "AuthorInText":
-            # Zotero has no narrative form; the mark keeps "@key says" a narrative citation on import.
-            item["author-in-text"] = True
+            # CSL 1.0 (Zotero's schema) has no narrative form; CSL 1.1's "command" names it.
+            item["command"] = "narrative"
         return item
 
     def code(self, cite: Node, shown: list[Node], note: int) -> str:
