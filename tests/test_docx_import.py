@@ -471,6 +471,28 @@ def test_import_without_the_source_writes_front_matter_and_entries(built, tmp_pa
     assert cites(md_ast(text)) == cites(md_ast(CITATIONS.read_text()))
 
 
+def word_package(path: Path, paragraphs: str) -> Path:
+    """The smallest DOCX Word opens: a content-types list, one relationship, the body given."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                   'content-types"><Default Extension="xml" ContentType="application/xml"/><Override '
+                   'PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                   'wordprocessingml.document.main+xml"/></Types>')
+        z.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+                   'relationships"><Relationship Id="r1" Type="http://schemas.openxmlformats.org/officeDocument/'
+                   '2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+        z.writestr("word/document.xml", f'<w:document xmlns:w="{W_NS}"><w:body>{paragraphs}</w:body></w:document>')
+    return path
+
+
+def field_paragraph(before: str, code: str, shown: str, after: str = ".") -> str:
+    return (f'<w:p><w:r><w:t xml:space="preserve">{before}</w:t></w:r>'
+            '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> '
+            f'{html.escape(code, quote=False)} </w:instrText></w:r>'
+            f'<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>{shown}</w:t></w:r>'
+            f'<w:r><w:fldChar w:fldCharType="end"/></w:r><w:r><w:t>{after}</w:t></w:r></w:p>')
+
+
 def test_a_foreign_zotero_field_is_read(tmp_path):
     data = {"citationID": "x", "properties": {"formattedCitation": "(Doe 2001)", "plainCitation": "(Doe 2001)",
                                               "noteIndex": 0},
@@ -479,23 +501,37 @@ def test_a_foreign_zotero_field_is_read(tmp_path):
                                                              "author": [{"family": "Doe", "given": "J."}],
                                                              "issued": {"date-parts": [["2001"]]}}}],
             "schema": SCHEMA}
-    body = (f'<w:document xmlns:w="{W_NS}"><w:body><w:p><w:r><w:t xml:space="preserve">As shown </w:t></w:r>'
-            '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> ADDIN '
-            f'ZOTERO_ITEM CSL_CITATION {html.escape(json.dumps(data), quote=False)} </w:instrText></w:r>'
-            '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>(Doe 2001)</w:t></w:r>'
-            '<w:r><w:fldChar w:fldCharType="end"/></w:r><w:r><w:t>.</w:t></w:r></w:p></w:body></w:document>')
-    docx = tmp_path / "foreign.docx"
-    with zipfile.ZipFile(docx, "w") as z:
-        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-                   'content-types"><Default Extension="xml" ContentType="application/xml"/><Override '
-                   'PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-                   'wordprocessingml.document.main+xml"/></Types>')
-        z.writestr("_rels/.rels", '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-                   'relationships"><Relationship Id="r1" Type="http://schemas.openxmlformats.org/officeDocument/'
-                   '2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
-        z.writestr("word/document.xml", body)
+    mendeley = {**data, "citationItems": [{"id": "m1", "uris": ["http://www.mendeley.com/documents/?uuid=1"],
+                                           "itemData": {"id": "m1", "type": "article", "title": "U",
+                                                        "author": [{"family": "Roe"}],
+                                                        "issued": {"date-parts": [[1999]]}}}],
+                "properties": {"plainCitation": "(Roe 1999)", "noteIndex": 0}}
+    docx = word_package(tmp_path / "foreign.docx", field_paragraph(
+        "As shown ", f"ADDIN ZOTERO_ITEM CSL_CITATION {json.dumps(data)}", "(Doe 2001)") + field_paragraph(
+        "And Mendeley ", f"ADDIN CSL_CITATION {json.dumps(mendeley)}", "(Roe 1999)"))
     text, _ = import_docx(docx)
-    assert "As shown [@doe2001, p. 7]." in text
+    assert "As shown [@doe2001, p. 7]." in text and "And Mendeley [@roe1999]." in text
+    entries = json.loads((tmp_path / "foreign-imported.references.json").read_text())
+    assert [e["id"] for e in entries] == ["doe2001", "roe1999"]
+
+
+def test_malformed_fields_are_warnings(tmp_path):
+    bad = [
+        "ADDIN ZOTERO_ITEM CSL_CITATION {not json",
+        "ADDIN ZOTERO_ITEM CSL_CITATION {\"a\":" + "[" * 5000 + "]" * 5000 + "}",
+        'ADDIN ZOTERO_ITEM CSL_CITATION {"citationItems": "none"}',
+        ('ADDIN ZOTERO_ITEM CSL_CITATION {"citationItems": [{"id": 1, "itemData": [1, 2], "uris": "x"}], '
+         '"properties": "p"}'),
+        'ADDIN ZOTERO_ITEM CSL_CITATION {"citationItems": [{"id": 2, "itemData": {"author": "A", "issued": 3}}]}',
+    ]
+    docx = word_package(tmp_path / "bad.docx", "".join(field_paragraph(f"Case {i} ", code, "(shown)")
+                                                       for i, code in enumerate(bad)))
+    run = dsr("import", str(docx), "-o", str(tmp_path / "bad.md"))
+    assert run.status == 0 and "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr
+    assert 'paragraph 1 (\u201cCase 0 (shown).\u201d): a citation field whose data is not JSON' in run.stderr
+    assert 'paragraph 3 (\u201cCase 2 (shown).\u201d): a citation field without citation items' in run.stderr
+    text = (tmp_path / "bad.md").read_text()
+    assert "Case 0 (shown)." in text and "Case 3 [@anon]" in text and "Case 4 [@anona]" in text
 
 
 def test_bad_input_and_refusals(built, tmp_path):

@@ -17,35 +17,41 @@ def _plain(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).replace("\u00a0", " ").split())
 
 
+def _author_year(data: Node) -> tuple[str, str]:
+    """The first author's family name and the year, from item data of any shape."""
+    names = data.get("author") or data.get("editor")
+    first = names[0] if isinstance(names, list) and names and isinstance(names[0], dict) else {}
+    family = str(first.get("family") or first.get("literal") or "anon")
+    issued = data.get("issued")
+    parts = issued.get("date-parts") if isinstance(issued, dict) else None
+    year = str(parts[0][0]) if isinstance(parts, list) and parts and isinstance(parts[0], list) and parts[0] else ""
+    return family, year
+
+
 def identity(data: Node) -> list[str]:
     """What names a work whatever its key: its DOI, and its title with the year."""
     found = []
     if data.get("DOI"):
         found.append("doi:" + str(data["DOI"]).lower().strip())
     title = " ".join(re.sub(r"[^\w\s]", "", str(data.get("title", ""))).lower().split())
-    parts = (data.get("issued") or {}).get("date-parts") or [[]] if isinstance(data.get("issued"), dict) else [[]]
     if title:
-        found.append(f"title:{title}:{parts[0][0] if parts and parts[0] else ''}")
+        found.append(f"title:{title}:{_author_year(data)[1]}")
     return found
 
 
 def item_key(item: Node, keys: dict[str, str], known: dict[str, str] | None = None) -> str:
     """The citation key of a field's item: `citation-key`, else the source's entry for the same work
     (by DOI, else title and year), else one derived from author and year."""
-    data = item.get("itemData") or {}
-    uri = next(iter(item.get("uris") or item.get("uri") or []), "") or str(item.get("id", ""))
+    data = item.get("itemData") if isinstance(item.get("itemData"), dict) else {}
+    uris = item.get("uris") or item.get("uri") or []
+    uri = str(next(iter(uris), "") if isinstance(uris, list) else uris) or str(item.get("id", ""))
     if uri in keys:
         return keys[uri]
     key = str(data.get("citation-key") or data.get("citationKey") or "")
     if not key and known:
         key = next((known[i] for i in identity(data) if i in known), "")
     if not key:
-        names = data.get("author") or data.get("editor") or [{}]
-        family = str(names[0].get("family") or names[0].get("literal") or "anon") if names else "anon"
-        year = ""
-        parts = (data.get("issued") or {}).get("date-parts") or [[]]
-        if parts and parts[0]:
-            year = str(parts[0][0])
+        family, year = _author_year(data)
         base = re.sub(r"\W+", "", unicodedata.normalize("NFKD", family).encode("ascii", "ignore").decode()).lower()
         key = (base or "anon") + year
         taken = set(keys.values())
@@ -66,7 +72,7 @@ def to_cite(found: FieldCitation, keys: dict[str, str], items: dict[str, Node],
         if not isinstance(item, dict):
             continue
         key = item_key(item, keys, known)
-        if item.get("itemData"):
+        if isinstance(item.get("itemData"), dict):
             items.setdefault(key, {**item["itemData"], "id": key})
         mode = "SuppressAuthor" if item.get("suppress-author") else \
             "AuthorInText" if item.get("command") == "narrative" else "NormalCitation"
@@ -81,7 +87,7 @@ def to_cite(found: FieldCitation, keys: dict[str, str], items: dict[str, Node],
             "citationHash": 0,
         })
     problems = []
-    properties = data.get("properties") or {}
+    properties = data.get("properties") if isinstance(data.get("properties"), dict) else {}
     expected = properties.get("plainCitation")
     if expected is not None and _plain(found.shown) != _plain(str(expected)):
         problems.append(

@@ -16,7 +16,7 @@ from .package import NOTES, Package, W
 OPEN, CLOSE = "\ue000", "\ue001"
 MARKER = re.compile(f"{OPEN}(cite|refs):(\\d+){CLOSE}")
 # Zotero's and Mendeley's codes: "ADDIN ZOTERO_ITEM CSL_CITATION {...}", "ADDIN CSL_CITATION {...}".
-_CITATION = re.compile(r"^\s*ADDIN\s+(?:ZOTERO_ITEM\s+)?CSL_CITATION\s*(\{.*\})\s*$", re.DOTALL)
+_CITATION = re.compile(r"^\s*ADDIN\s+(?:ZOTERO_ITEM\s+)?CSL_CITATION\b\s*(.*?)\s*$", re.DOTALL)
 _BIBLIOGRAPHY = re.compile(r"^\s*ADDIN\s+(?:ZOTERO_BIBL|Mendeley Bibliography)\b", re.DOTALL)
 
 
@@ -59,7 +59,8 @@ def _text(run: etree._Element) -> str:
 
 def paragraph_place(paragraph: etree._Element | None, number: int, part: str) -> str:
     """How a warning names a paragraph: its number in the part and its first words."""
-    words = " ".join("".join(paragraph.itertext()).split()) if paragraph is not None else ""
+    texts = paragraph.iter(W + "t", W + "delText") if paragraph is not None else []
+    words = " ".join("".join(t.text or "" for t in texts).split())
     snippet = words[:50] + ("\u2026" if len(words) > 50 else "")
     where = "footnote paragraph" if "note" in part else "paragraph"
     return f"{where} {number} (\u201c{snippet}\u201d)"
@@ -122,8 +123,9 @@ def _finish(done: _Open, part: str, paragraphs: dict[etree._Element, int], found
     if match:
         try:
             data = json.loads(match.group(1))
-        except json.JSONDecodeError as exc:
-            found.problems.append(f"{place}: a citation field whose data is not JSON ({exc.msg}); its text is kept")
+        except (json.JSONDecodeError, RecursionError) as exc:
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            found.problems.append(f"{place}: a citation field whose data is not JSON ({why}); its text is kept")
             return False
         if not isinstance(data, dict) or not isinstance(data.get("citationItems"), list):
             found.problems.append(f"{place}: a citation field without citation items; its text is kept")
