@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from lxml import etree
 from .. import ast as A
 from .. import pandoc, zotero
 from ..csl import local_style_file
-from ..errors import DsrError
+from ..errors import DsrError, ToolError
 from . import Job
 
 Node = dict[str, Any]
@@ -41,11 +42,13 @@ def _run(xml: str) -> Node:
 
 
 def _begin(code: str) -> Node:
+    code = _NOT_XML.sub("", code)  # a bibliography's stray control characters cannot stand in XML
     return _run('<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
                 f'<w:r><w:instrText xml:space="preserve"> {escape(code)} </w:instrText></w:r>'
                 '<w:r><w:fldChar w:fldCharType="separate"/></w:r>')
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _END = _run('<w:r><w:fldChar w:fldCharType="end"/></w:r>')
 
 
@@ -214,10 +217,14 @@ def _csl_items(job: Job) -> dict[str, Node]:
         return {}
     data = [r.data for r in refs.values()]
     text = "---\nreferences: " + json.dumps(data, ensure_ascii=False, default=str) + "\n...\n"
-    out, _ = pandoc.run(["--from", "markdown", "--to", "csljson"], text.encode("utf-8"),
-                        cwd=job.doc.folder, source=job.doc.source.path)
+    try:
+        out, _ = pandoc.run(["--from", "markdown", "--to", "csljson"], text.encode("utf-8"),
+                            cwd=job.doc.folder, source=job.doc.source.path)
+        converted = json.loads(out)
+    except (ToolError, ValueError):  # the entries as read, rather than no DOCX at all
+        converted = json.loads(json.dumps(data, default=str))
     items = {}
-    for item in json.loads(out):
+    for item in converted:
         key = str(item.get("id", ""))
         items[key] = {**item, "id": key, "citation-key": key}
     return items
