@@ -139,12 +139,12 @@ def _restore_headings(blocks: list[Node], source_ast: Node) -> None:
     by_text: dict[tuple[int, str], list[Any]] = {}
     for node in A.walk(source_ast["blocks"]):
         if node.get("t") == "Header":
-            by_text.setdefault((node["c"][0], " ".join(A.stringify(node["c"][2]).split())), node["c"][1])
+            by_text.setdefault((node["c"][0], " ".join(A.stringify(node["c"][2]).split())), []).append(node["c"][1])
     for node in A.walk(blocks):
         if node.get("t") == "Header":
-            attr = by_text.get((node["c"][0], " ".join(A.stringify(node["c"][2]).split())))
-            if attr is not None:
-                node["c"][1] = attr
+            same = by_text.get((node["c"][0], " ".join(A.stringify(node["c"][2]).split())))
+            if same:  # headings of the same text take the source's attributes in turn
+                node["c"][1] = same.pop(0)
 
 
 def _restore_images(blocks: list[Node], source_ast: Node | None, package: Any, source: src.Source | None,
