@@ -58,7 +58,7 @@ def read_docx(path: Path, into: Path | None = None, track_changes: str = "accept
     made = [cites.to_cite(f, keys, items, known) for f in found.citations]
     for _, problems in made:
         notes += problems
-    body = B.Body(blocks=[])
+    body = B.Body()
     blocks = B.clean(tree["blocks"], body)
     blocks = B.place_markers(blocks, lambda n: json.loads(json.dumps(made[n][0])))
     blocks = B.note_citations(blocks)

@@ -28,11 +28,9 @@ def refs_block() -> Node:
 
 @dataclass
 class Body:
-    """The blocks and what was taken out of them on the way."""
+    """What was taken out of the blocks on the way, and what is worth a warning."""
 
-    blocks: list[Node]
     matter: dict[str, list[list[Node]]] = field(default_factory=dict)  # class -> paragraphs' inlines
-    refs_at: bool = False
     warnings: list[str] = field(default_factory=list)
 
 
@@ -59,7 +57,6 @@ def clean(blocks: list[Node], body: Body) -> list[Node]:
         if style == "Bibliography":  # a reference list written as text: one refs block in its place
             if not in_bibliography:
                 out.append(refs_block())
-                body.refs_at = True
             in_bibliography = True
             continue
         in_bibliography = False
