@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..errors import EXIT_OK, UsageError
+from ..errors import EXIT_OK, DsrError, UsageError
 from . import TRACK_CHANGES, read_docx
 
 HELP = """\
@@ -66,7 +66,11 @@ def _target(args: argparse.Namespace) -> Path | None:
 
 def _write(path: Path, text: str) -> None:
     """Whole or not at all: a temporary file renamed into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise DsrError(f"cannot write {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
@@ -74,6 +78,14 @@ def _write(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise DsrError(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _print(text: str) -> None:
@@ -107,9 +119,7 @@ def run(args: argparse.Namespace) -> int:
     if args.in_place:
         shutil.copy2(args.into, args.into.with_name(args.into.name + ".bak"))
     for name, data in result.media.items():  # new pictures beside the Markdown that points at them
-        picture = target.parent / name
-        picture.parent.mkdir(parents=True, exist_ok=True)
-        picture.write_bytes(data)
+        _write_bytes(target.parent / name, data)
     if bib is not None and result.items:
         _write(bib, json.dumps(list(result.items.values()), ensure_ascii=False, indent=2) + "\n")
     _write(target, result.markdown)
