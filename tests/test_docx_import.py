@@ -662,3 +662,15 @@ def test_a_changed_picture_is_saved_beside_the_markdown(built, tmp_path):
     assert f"is new or changed in the DOCX; saved as {saved.group(1)}" in stderr
     unchanged, _ = import_docx(built["manuscript"], "--into", str(MANUSCRIPT))
     assert "](record.png)" in unchanged
+
+
+def test_tracked_changes_and_comments_survive_a_libreoffice_resave(built, tmp_path):
+    def both(root, entries):
+        add_comment(root, entries)
+        insert_delete_replace(root, entries)
+
+    saved = libreoffice(edited(built["citations"], tmp_path, both), tmp_path / "lo")
+    text, _ = import_docx(saved, "--into", str(CITATIONS), "--track-changes", "critic")
+    assert "{++An editor adds this sentence.++}" in text and "{--Write to--}" in text
+    assert "Please check this claim.<<}" in text and "Ed Itor" in text
+    assert cites(md_ast(text)) == cites(md_ast(CITATIONS.read_text()))
