@@ -674,3 +674,21 @@ def test_tracked_changes_and_comments_survive_a_libreoffice_resave(built, tmp_pa
     assert "{++An editor adds this sentence.++}" in text and "{--Write to--}" in text
     assert "Please check this claim.<<}" in text and "Ed Itor" in text
     assert cites(md_ast(text)) == cites(md_ast(CITATIONS.read_text()))
+
+
+def test_formatting_markdown_cannot_hold_is_reported(built, tmp_path):
+    def highlight(root, entries):
+        run = run_with(root, "Write to")
+        props = run.find(W + "rPr")
+        if props is None:
+            props = etree.SubElement(run, W + "rPr")
+            run.insert(0, props)
+        etree.SubElement(props, W + "color", {W + "val": "C00000"})
+        etree.SubElement(props, W + "highlight", {W + "val": "yellow"})
+        brk = etree.SubElement(paragraph(root, "A narrative citation"), W + "r")
+        etree.SubElement(brk, W + "br", {W + "type": "page"})
+
+    text, stderr = import_docx(edited(built["citations"], tmp_path, highlight), "--into", str(CITATIONS))
+    assert re.search(r"paragraph \d+ \(\u201cWrite to .*\): text colour set in Word has no Markdown form", stderr)
+    assert re.search(r"\(\u201cA narrative citation.*\): a page break set in Word", stderr)
+    assert "[Write to]{.mark} <user@example.com>" in text  # highlighting: pandoc's mark

@@ -15,7 +15,7 @@ from .. import source as src
 from ..errors import Diagnostic
 from . import body as B
 from . import changes, cites, frontmatter, written
-from .fields import replace_fields
+from .fields import replace_fields, unmapped_formatting
 from .package import open_docx
 
 Node = dict[str, Any]
@@ -43,8 +43,9 @@ def read_docx(path: Path, into: Path | None = None, track_changes: str = "accept
     """
     package = open_docx(path)
     source = src.read(into) if into is not None else None
+    notes: list[str] = unmapped_formatting(package)
     found = replace_fields(package)
-    notes: list[str] = list(found.problems)
+    notes += found.problems
     with tempfile.TemporaryDirectory(prefix="dsr-import-") as tmp:
         docx = Path(tmp) / "in.docx"
         docx.write_bytes(package.to_bytes())

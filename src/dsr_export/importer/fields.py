@@ -180,3 +180,32 @@ def _swap_paragraphs(done: _Open, text: str) -> None:
         if node is last:
             break
         node = following
+
+
+# Direct formatting an editor can set in Word that Markdown has no form for (pandoc reads highlighting
+# as [text]{.mark}, so that one comes back).
+_UNMAPPED = {"color": "text colour", "shd": "shading"}
+
+
+def unmapped_formatting(package: Package) -> list[str]:
+    """A warning per paragraph with text colour, shading or a page break that the import drops."""
+    found: list[str] = []
+    for part in ("word/document.xml", *NOTES):
+        root = package.xml(part)
+        if root is None:
+            continue
+        for number, para in enumerate(root.iter(W + "p"), start=1):
+            kinds = []
+            for run in para.iter(W + "r"):
+                props = run.find(W + "rPr")
+                for tag, what in _UNMAPPED.items():
+                    element = props.find(W + tag) if props is not None else None
+                    value = None if element is None else element.get(W + "val") or element.get(W + "fill")
+                    if value and value.lower() not in ("auto", "none", "clear", "000000") and what not in kinds:
+                        kinds.append(what)
+                if run.find(f"{W}br[@{W}type='page']") is not None and "a page break" not in kinds:
+                    kinds.append("a page break")
+            if kinds:
+                found.append(f"{paragraph_place(para, number, part)}: {', '.join(kinds)} set in Word "
+                             "has no Markdown form; the text is kept without it")
+    return found

@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from .. import ast as A
 from .. import pandoc, transforms
@@ -82,15 +83,16 @@ def normal(node: Any) -> Any:
         return ({"t": "Str", "c": left}, *normal(content[1]), {"t": "Str", "c": right})
     if kind == "Str":
         return {"t": "Str", "c": content.replace("'", "\u2019").replace("\u00a0", " ")}
-    if kind == "Math":  # Word's equations come back as pandoc writes TeX: spacing and braces its own
-        return {"t": "Math", "c": [content[0], re.sub(r"[\s{}]|[_^]\{\}", "", content[1].replace("^{}", "").replace("_{}", ""))]}
+    if kind == "Math":  # Word's equations come back as pandoc writes TeX: spacing, braces, display its own
+        tex = re.sub(r"[_^]\{\}|\\left|\\right", "", content[1])
+        return {"t": "Math", "c": [re.sub(r"[\s{}]", "", tex)]}
     if kind == "Span" and not {"underline", "smallcaps", "mark"} & set(content[0][1]):
         return tuple(normal(content[1]))
     if kind == "Cite":  # affixes as text: the source's reader keeps "p.\u00a03" as one word
         return {"t": "Cite", "c": [[c["citationId"], c["citationMode"]["t"], _words(c["citationPrefix"]),
                                      _words(c["citationSuffix"])] for c in content[0]]}
     if kind in ("Link", "Image"):
-        return {"t": kind, "c": [normal(content[1]) if kind == "Link" else [], content[2][0]]}
+        return {"t": kind, "c": [normal(content[1]) if kind == "Link" else [], unquote(content[2][0])]}
     if kind in ("Figure", "Table"):
         return {"t": kind, "c": [" ".join(json.dumps(normal(x), ensure_ascii=False) for x in _texts(node))]}
     if kind == "Header":
