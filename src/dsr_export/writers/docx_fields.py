@@ -52,21 +52,26 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _END = _run('<w:r><w:fldChar w:fldCharType="end"/></w:r>')
 
 
-def _formatted(inlines: list[Node]) -> str:
-    """The shown text with Zotero's light markup (<i>, <b>, <sup>, <sub>, <sc>)."""
-    tags = {"Emph": "i", "Strong": "b", "Superscript": "sup", "Subscript": "sub", "SmallCaps": "sc"}
+def _formatted(inlines: list[Node], html: bool = True) -> str:
+    """The shown text with the HTML Zotero keeps in formattedCitation (<i>, <b>, <sup>, <sub>, small caps)."""
+    tags = {"Emph": ("<i>", "</i>"), "Strong": ("<b>", "</b>"), "Superscript": ("<sup>", "</sup>"),
+            "Subscript": ("<sub>", "</sub>"),
+            "SmallCaps": ('<span style="font-variant:small-caps;">', "</span>")}
     out = []
     for node in inlines:
         kind = node.get("t")
         if kind in tags:
-            out.append(f"<{tags[kind]}>{_formatted(node['c'])}</{tags[kind]}>")
-        elif kind in ("Link", "Span", "Quoted"):
-            inner = _formatted(node["c"][1])
-            out.append(inner if kind != "Quoted" else f"\u201c{inner}\u201d")
+            inner = _formatted(node["c"], html)
+            out.append(tags[kind][0] + inner + tags[kind][1] if html else inner)
+        elif kind in ("Link", "Span"):
+            out.append(_formatted(node["c"][1], html))
+        elif kind == "Quoted":
+            left, right = ("\u201c", "\u201d") if node["c"][0]["t"] == "DoubleQuote" else ("\u2018", "\u2019")
+            out.append(left + _formatted(node["c"][1], html) + right)
         elif kind == "Note":
             continue
         else:
-            out.append(escape(A.stringify(node)))
+            out.append(escape(A.stringify(node)) if html else A.stringify(node))
     return "".join(out)
 
 
@@ -81,6 +86,7 @@ class Fields:
         self.job = job
         self.items = _csl_items(job)
         self.count = 0
+        self.notes = 0
 
     def _item(self, citation: Node) -> Node:
         key = citation["citationId"]
@@ -105,7 +111,7 @@ class Fields:
         citations = cite["c"][0]
         self.count += 1
         seed = f"{self.count}:" + ";".join(c["citationId"] for c in citations)
-        text = A.stringify(shown).strip()
+        text = _formatted(shown, html=False).strip()  # what Word shows, quotes as they are drawn
         data = {
             "citationID": zotero.citation_id(seed),
             "properties": {"formattedCitation": _formatted(shown).strip(), "plainCitation": text,
@@ -131,7 +137,7 @@ class Fields:
 
     def _walk(self, node: Any, note: int) -> None:
         if isinstance(node, list):
-            for i, child in enumerate(node):
+            for child in node:
                 if isinstance(child, dict) and child.get("t") == "Cite":
                     self._cite(child, note)
                 elif isinstance(child, dict) and child.get("t") == "Note":
