@@ -12,7 +12,7 @@ from typing import Any
 from .. import ast as A
 from .. import pandoc
 from .. import source as src
-from ..errors import Diagnostic
+from ..errors import Diagnostic, DsrError
 from . import body as B
 from . import changes, cites, frontmatter, written
 from .fields import replace_fields, unmapped_formatting
@@ -54,8 +54,8 @@ def read_docx(path: Path, into: Path | None = None, track_changes: str = "accept
     tree = json.loads(out)
     keys: dict[str, str] = {}
     items: dict[str, Node] = {}
-    bibliography_entries = _bibliography(source) if source is not None else {}
-    known = {i: key for key, ref in bibliography_entries.items() for i in cites.identity(ref.data)}
+    bibliography_entries = _bibliography(source, notes) if source is not None else None
+    known = {i: key for key, ref in (bibliography_entries or {}).items() for i in cites.identity(ref.data)}
     made = [cites.to_cite(f, keys, items, known) for f in found.citations]
     for _, problems in made:
         notes += problems
@@ -76,7 +76,7 @@ def read_docx(path: Path, into: Path | None = None, track_changes: str = "accept
             blocks = [b for b in blocks if b != B.REFS]
     else:
         _restore_images(blocks, None, package, None, notes, media, pictures)
-    if source is not None:
+    if bibliography_entries is not None:
         notes += _unknown_keys(bibliography_entries, made)
     rendered = written.render_each(blocks, tree["pandoc-api-version"], path)
     if source is not None:
@@ -177,13 +177,17 @@ def _restore_images(blocks: list[Node], source_ast: Node | None, package: Any, s
         notes.append(f"picture \u201c{alt}\u201d is new or changed in the DOCX; saved as {target}")
 
 
-def _bibliography(source: src.Source) -> dict[str, Any]:
-    """The entries of the source's bibliographies, by key."""
+def _bibliography(source: src.Source, notes: list[str]) -> dict[str, Any] | None:
+    """The entries of the source's bibliographies, by key (none, with a warning, if they cannot be read)."""
     from ..citations import load_bibliographies
     from ..config import Options
     from ..document import bibliography_paths
 
-    return load_bibliographies(list(bibliography_paths(source, Options())), source.path)
+    try:
+        return load_bibliographies(list(bibliography_paths(source, Options())), source.path)
+    except DsrError as exc:  # the import still reads the DOCX; the build will report the file itself
+        notes.append(f"the source's bibliography could not be read ({exc.format()}); citation keys are not checked")
+        return None
 
 
 def _unknown_keys(known: dict[str, Any], made: list[tuple[Node, list[str]]]) -> list[str]:

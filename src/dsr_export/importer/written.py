@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from .. import ast as A
 from .. import pandoc, transforms
 from .. import source as src
+from ..errors import ToolError
 
 Node = dict[str, Any]
 _MARK = "dsrblockmark"
@@ -130,8 +131,11 @@ def source_blocks(source: src.Source, body: str) -> tuple[dict[str, str], list[s
     groups = _chunks(body)
     marked = "\n\n".join(f"{_MARK}{i}\n\n{text}" for i, text in enumerate(groups))
     head = source.text[: len(source.text) - len(body)]
-    out, _ = pandoc.run(["--from", pandoc.MARKDOWN, "--to", "json", "--lua-filter", str(transforms.CITO_FILTER)],
-                        (head + marked).encode("utf-8"), cwd=source.folder, source=source.path)
+    args = ["--from", pandoc.MARKDOWN, "--to", "json", "--lua-filter", str(transforms.CITO_FILTER)]
+    try:
+        out, _ = pandoc.run(args, (head + marked).encode("utf-8"), cwd=source.folder, source=source.path)
+    except ToolError:  # the CiTO filter reads the bibliography; without one, the keys stay as written
+        out, _ = pandoc.run(args[:4], (head + marked).encode("utf-8"), cwd=source.folder, source=source.path)
     tree = json.loads(out)
     try:
         transforms.apply(src.Source(source.path, head + marked, source.front_matter), tree)
