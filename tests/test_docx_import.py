@@ -547,6 +547,8 @@ def test_bad_input_and_refusals(built, tmp_path):
     assert run.status == 2 and "--in-place" in run.stderr
     assert source.read_text() == CITATIONS.read_text()
     assert dsr("import", str(built["citations"]), "--diff").status == 2
+    assert dsr("import", str(built["citations"]), "-o", str(built["citations"])).status == 2
+    assert zipfile.is_zipfile(built["citations"])
     docx = edited(built["citations"], tmp_path, insert_delete_replace)
     run = dsr("import", str(docx), "--into", str(source), "--diff")
     assert run.status == 0 and "+A narrative citation" in run.stdout and "An editor adds this sentence." in run.stdout

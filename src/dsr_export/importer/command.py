@@ -58,6 +58,8 @@ def _target(args: argparse.Namespace) -> Path | None:
     if args.output is not None and str(args.output) == "-":
         return None
     target = args.output or args.docx.with_suffix(".md")
+    if target.resolve() == args.docx.resolve():
+        raise UsageError(f"{target} is the DOCX being read; give -o another file")
     if into is not None and target.resolve() == into.resolve():
         raise UsageError(f"{target} is the source given to --into; use --in-place to overwrite it "
                          "(a .bak copy is kept) or -o for another file")
