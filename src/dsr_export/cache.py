@@ -119,7 +119,8 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
             "cover": [themes.render(themes.TEMPLATES / "cover.css", theme, lambda f: f.path.as_uri()), fonts, profile],
             "epub": [screen_css, fonts],
             "html": [screen_css, fonts],
-            "docx": [sorted(kv for kv in theme.tokens.items() if kv[0] not in NOT_IN_DOCX)],
+            "docx": [sorted(kv for kv in theme.tokens.items() if kv[0] not in NOT_IN_DOCX),
+                     options.docx_citations],
         }
         for fmt in USES_PRINT_LAYOUT:
             looks[fmt] = [*looks[fmt], print_css]

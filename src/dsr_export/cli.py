@@ -40,6 +40,7 @@ examples:
   dsr-export build chapters/*.md --jobs 2        # a batch, two processes at a time
   dsr-export build book.md --jobs 3              # a book (front matter 'chapters:'), 3 chapters at a time
   dsr-export preview paper.md --port 8001        # live preview in the browser, rebuilt on every save
+  dsr-export import edited.docx --into paper.md --diff   # an editor's DOCX back into the source
 """
 
 
@@ -91,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--jobs", "-j", type=_jobs, default=None, metavar="N",
                        help="processes to use at once: the formats of one source, the chapters of a "
                             "book, or the sources of a batch (default: the available cores)")
+    build.add_argument("--docx-citations", choices=("fields", "text"), default=None,
+                       help="DOCX: citations as live Zotero fields an editor can refresh, or as plain text "
+                            "(default: front matter 'docx-citations', else fields)")
     build.add_argument("--force", "--no-cache", action="store_true", dest="force",
                        help="rebuild every output even if its recorded inputs are unchanged")
     build.add_argument("--scheduler", metavar="ADDRESS", default=os.environ.get("DSR_EXPORT_SCHEDULER"),
@@ -108,6 +112,9 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run the citation gate and source checks only")
     common(check)
 
+    from .importer.command import add_parser as add_import
+
+    add_import(commands)
     styles = commands.add_parser("styles", help="list or search the CSL citation styles (id, kind, title)")
     styles.add_argument("query", nargs="*", metavar="QUERY",
                         help="words that must all appear in a style's id or title (default: list all)")
@@ -191,6 +198,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "styles":
         return _styles(args.query)
+    if args.command == "import":
+        from .importer import command
+
+        return command.run(args)
 
     sources = args.sources or [DEFAULT_SOURCE]
     options = Options(
@@ -207,6 +218,7 @@ def _run(args: argparse.Namespace) -> int:
         jobs=getattr(args, "jobs", None) or available_cores(),
         force=getattr(args, "force", False),
         allow_remote=args.allow_remote,
+        docx_citations=getattr(args, "docx_citations", None),
     )
     if args.command == "preview":
         from . import preview

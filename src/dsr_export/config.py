@@ -37,6 +37,7 @@ class Options:
     jobs: int = 1  # processes a build may use at once (formats of one source, or sources of a batch)
     force: bool = False  # rebuild even when the recorded inputs are unchanged
     allow_remote: bool = False  # fetch http(s) images and stylesheets (trusted sources only)
+    docx_citations: str | None = None  # "fields" (live Zotero fields) or "text"; None: front matter, else fields
 
 
 def parse_formats(spec: str) -> tuple[str, ...]:

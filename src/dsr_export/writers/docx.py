@@ -13,7 +13,7 @@ from .. import pandoc
 from ..sandbox import for_paths, inline_images
 from ..theme.docx import MATTER_STYLES, reference_docx
 from ..transforms.titleblock import with_affiliations
-from . import Job, Rendered, docx_fonts, docx_layout, docx_scripts, docx_svg, zipped
+from . import Job, Rendered, docx_fields, docx_fonts, docx_layout, docx_scripts, docx_svg, zipped
 
 NAME = "docx"
 SUFFIX = ".docx"
@@ -35,6 +35,7 @@ BUILD_KEYS = frozenset(
         "theme",
         "chapters",
         "reference-section",
+        "docx-citations",
     }
 )
 
@@ -88,7 +89,9 @@ def write(job: Job) -> Rendered:
         ref_path.write_bytes(reference)
         # pandoc reads no file itself (--sandbox): the checked images come inside the AST.
         remote = job.options.allow_remote
-        tree = inline_images(with_affiliations(word_ast(job), doc.meta), for_paths(doc.folder, allow_remote=remote))
+        fields = docx_fields.wanted(job)  # live Zotero citation fields, unless the text is asked for
+        ast = fields.mark(word_ast(job)) if fields else word_ast(job)
+        tree = inline_images(with_affiliations(ast, doc.meta), for_paths(doc.folder, allow_remote=remote))
         data = pandoc.ast_to(
             docx_layout.apply(tree),
             "docx",
@@ -102,6 +105,7 @@ def write(job: Job) -> Rendered:
     docx_fonts.embed(parts, job.theme.faces)
     docx_svg.add_fallbacks(parts)
     edits = {"docProps/core.xml": core, **docx_scripts.edits(job.theme, doc.meta.lang)}  # fonts per script
+    edits.update(fields.edits() if fields else {})  # Zotero's document preferences
     return Rendered(zipped.repack(zipped.pack(parts), job.options.build_time, edit=edits))
 
 
