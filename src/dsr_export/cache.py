@@ -6,6 +6,7 @@ pandoc or importing the writers, so a rebuild with nothing changed costs a few f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -17,10 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from . import __version__
+from . import __version__, sandbox
 from . import source as src
 from .config import Options, source_date_epoch
-from .errors import Diagnostic
+from .errors import Diagnostic, DsrError
 
 # Bump when the meaning of a record changes, so old records are simply ignored.
 RECORD_VERSION = 1
@@ -81,7 +82,6 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
     from .csl import local_style_file
 
     source = src.read(path)
-    fm = source.front_matter
     common = _Hasher()
     common.add("record", RECORD_VERSION)
     common.add("code", code_fingerprint())
@@ -92,6 +92,9 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
     common.add("allow-remote", options.allow_remote)
     for bib in document.bibliography_paths(source, options):
         common.add("bibliography", str(bib), _file_bytes(bib))
+    abbreviations = document.abbreviations_path(source, options)
+    if abbreviations is not None:
+        common.add("abbreviations", str(abbreviations), _file_bytes(abbreviations))
     style_spec, style_base = document.style_request(source, options)
     style_file = local_style_file(style_spec, style_base)
     if style_file is not None:
@@ -103,8 +106,8 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
     for chapter in book_chapters(source):  # a book's chapter files are its text too
         common.add("chapter", str(chapter.path), chapter.text, [(str(r), _stat(r)) for r in local_files(chapter)])
 
-    spec = options.theme or fm.get("theme") or "default"
-    theme = themes.load(spec) if isinstance(spec, str) else None
+    spec = document.theme_request(source, options)
+    theme = themes.load(spec)
     looks: dict[str, Any] = {"theme": str(spec)}
     if theme is not None:
         fonts = [(str(f.path), _stat(f.path)) for f in theme.faces]
@@ -161,7 +164,10 @@ def local_files(source: src.Source) -> list[Path]:
         url = next(g for g in match.groups() if g)
         if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url) or url.startswith("#"):
             continue
-        path = (folder / unquote(url.split("#")[0].split("?")[0])).resolve()
+        try:
+            path = Path(os.path.realpath(folder / unquote(url.split("#")[0].split("?")[0])))  # loops too
+        except ValueError:  # %00 in the URL: no file of any name
+            continue
         if path != folder:
             found[path] = None
     return list(found)
@@ -223,7 +229,7 @@ def fresh(target: Path, key: str) -> Record | None:
 
 def save(target: Path, key: str, data: bytes, warnings: tuple[Diagnostic, ...]) -> None:
     """Record that `target` now holds `data`, built from `key`."""
-    from .build import write_atomic
+    from .outputs import write_atomic
 
     stat = target.stat()
     record = {
@@ -235,13 +241,15 @@ def save(target: Path, key: str, data: bytes, warnings: tuple[Diagnostic, ...]) 
         "sha256": _sha256(data),
         "warnings": [{**asdict(w), "path": str(w.path) if w.path else None} for w in warnings],
     }
-    path = record_path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(record, indent=1).encode("utf-8"))
+    try:
+        write_atomic(record_path(target), json.dumps(record, indent=1).encode("utf-8"))
+    except DsrError:
+        pass  # a record that cannot be written (a full disk, a cache folder that is a file) costs a rebuild
 
 
 def forget(target: Path) -> None:
-    record_path(target).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # no record folder, or one that is a file: no record either way
+        record_path(target).unlink(missing_ok=True)
 
 
 @functools.cache
@@ -294,9 +302,9 @@ class _Hasher:
 
 def _file_bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes()
-    except OSError:
-        return b"<missing>"
+        return sandbox.read_bytes(path, "input")  # never blocks on a FIFO nor swallows /dev/zero
+    except DsrError:
+        return b"<missing>"  # the parse reports it
 
 
 def _stat(path: Path) -> str:
