@@ -29,8 +29,13 @@ if TYPE_CHECKING:
     from .build import Result
 
 EPILOG = """\
-exit status: 0 success, 1 a problem in the source, bibliography, style or theme
-(the message names the file and line), 2 a usage error.
+exit status: 0 success, 1 a problem in the source, bibliography, style or theme, or
+an output that cannot be written (the message names the file and line), 2 a usage error.
+
+paths in the front matter must stay inside the source's folder (or --root DIR);
+paths on the command line may point anywhere. Inputs must be regular files of at
+most DSR_EXPORT_MAX_TEXT_MB (default 64) or, for images, DSR_EXPORT_MAX_IMAGE_MB
+(default 256) MiB.
 
 examples:
   dsr-export styles chicago                      # citation styles whose id or title match

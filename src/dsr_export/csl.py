@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from . import pandoc
 from .errors import DsrError
-from .sandbox import file_problem, text_limit
+from .sandbox import file_problem
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -128,7 +128,7 @@ def resolve_style(spec: str, base: Path, origin: Path | None = None) -> Style:
     candidate = local_style_file(spec, base)
     independent, dependent = _collection()
     if candidate is not None:
-        problem = file_problem(candidate, text_limit())  # a FIFO would hang the XML parser, /dev/zero swamp it
+        problem = file_problem(candidate)  # a FIFO would hang the XML parser, /dev/zero swamp it
         if problem is not None:
             raise DsrError(f"cannot read the CSL style {spec}: {problem}", path=origin)
         if not candidate.is_file():

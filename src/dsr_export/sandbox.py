@@ -69,7 +69,7 @@ class Sandbox:
         path = path if path.is_absolute() else self.folder / path
         if not self.allows(path):
             return "outside the source folder"
-        return file_problem(path, image_limit())  # a FIFO or a huge file inside would hang or swamp the engines
+        return file_problem(path, image=True)  # a FIFO or a huge file inside would hang or swamp the engines
 
     def allows_url(self, url: str) -> bool:
         return self.refusal(url) is None
@@ -261,17 +261,22 @@ def _mib(size: int) -> str:
     return f"{size / _MIB:.1f}".removesuffix(".0")
 
 
+def _hint(image: bool) -> str:
+    return f" ({IMAGE_LIMIT_ENV if image else TEXT_LIMIT_ENV} raises it)"
+
+
 def _reason(exc: OSError) -> str:
     if exc.errno == errno.ELOOP:
         return "it is a symlink loop"
     return exc.strerror or type(exc).__name__
 
 
-def file_problem(path: Path, limit: int) -> str | None:
-    """Why the file at `path` may not be read (a special file, too large, a loop), or None.
+def file_problem(path: Path, image: bool = False) -> str | None:
+    """Why the file at `path` may not be read (a special file, over the text or image limit, a loop), or None.
 
     A missing file is not a problem here: whoever needs it says it is missing.
     """
+    limit = image_limit() if image else text_limit()
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -282,7 +287,7 @@ def file_problem(path: Path, limit: int) -> str | None:
     if kind is not None:
         return f"it is {kind}, not a regular file"
     if info.st_size > limit:
-        return f"it is {_mib(info.st_size)} MiB, over the limit of {_mib(limit)} MiB"
+        return f"it is {_mib(info.st_size)} MiB, over the limit of {_mib(limit)} MiB{_hint(image)}"
     return None
 
 
@@ -292,8 +297,7 @@ def read_bytes(path: Path, what: str, image: bool = False, wrong_kind: type[DsrE
     Every failure is a DsrError naming the file and `what` it is ("bibliography");
     a missing file or one that is not a regular file raises `wrong_kind` instead.
     """
-    limit = image_limit() if image else text_limit()
-    hint = f" ({IMAGE_LIMIT_ENV if image else TEXT_LIMIT_ENV} raises it)"
+    limit, hint = image_limit() if image else text_limit(), _hint(image)
     try:
         info = os.stat(path)
         kind = _kind(info.st_mode)
@@ -364,7 +368,7 @@ def author_path(source: Path, key: str, value: str, line: int | None = None, roo
             fix = f"use --root or pass it with {flag}" if flag else "use --root"
         raise DsrError(f"'{key}' points outside {where} ({value})" + (f"; {fix}" if fix else ""),
                        path=source, line=line)
-    problem = file_problem(real, text_limit())
+    problem = file_problem(real)
     if problem is not None:
         raise DsrError(f"'{key}' names a file that cannot be read ({value}): {problem}", path=source, line=line)
     return real
