@@ -132,6 +132,29 @@ def test_root_lets_the_front_matter_name_a_file_in_a_parent_folder(project: Path
         assert shown[key] in page
 
 
+@pytest.mark.parametrize("way", ["relative", "symlink", "root"])
+def test_the_output_profile_follows_the_same_rule(project: Path, way: str) -> None:
+    """PDF/X's `output-profile` (an ICC file, read while the PDF is written) is held to the root too."""
+    from dsr_export.writers.pdf_x import DEFAULT_PROFILE
+
+    shutil.copy(DEFAULT_PROFILE, project.parent / "outside" / "print.icc")
+    value = "../outside/print.icc"
+    if way == "symlink":
+        (project / "print.icc").symlink_to(project.parent / "outside" / "print.icc")
+        value = "print.icc"
+    source = source_with(project, "output-profile", value)
+    root = ("--root", "..") if way == "root" else ()
+    run = dsr("build", str(source), "--to", "pdf", "--pdf-variant", "pdf/x-4", "--out", "out", *root, cwd=project)
+    if way == "root":
+        assert run.status == 0, run.stderr
+        assert (project / "out" / "paper.pdf").read_bytes().count(b"/GTS_PDFX") == 1
+    else:
+        line = source.read_text().splitlines().index(f"output-profile: {value}") + 1
+        assert_refused(run, 1, f"paper.md:{line}: 'output-profile' points outside the source folder ({value}); "
+                               "use --root")
+        assert not (project / "out").exists()
+
+
 def test_command_line_paths_are_the_users_own(project: Path) -> None:
     source = write(project, "")
     run = dsr("build", str(source), "--to", "html", "--out", "out", "--bibliography", "../outside/secret.yaml",

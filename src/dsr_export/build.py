@@ -19,6 +19,7 @@ from . import cache, document, outputs
 from . import theme as themes
 from .config import Options, format_of, suffix
 from .errors import Diagnostic, DsrError
+from .outputs import write_atomic  # noqa: F401  # also this module's interface (reports, cluster builds)
 
 if TYPE_CHECKING:
     from .writers import Job, Rendered

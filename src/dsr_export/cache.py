@@ -141,7 +141,7 @@ def _print_profile(source: src.Source, options: Options) -> Any:
 
     if options.pdf_variant not in pdf_x.VARIANTS:
         return None
-    path = pdf_x.profile_path(source) or pdf_x.DEFAULT_PROFILE
+    path = pdf_x.profile_path(source, options.root) or pdf_x.DEFAULT_PROFILE
     return [str(path), hashlib.sha256(_file_bytes(path)).hexdigest()]
 
 
