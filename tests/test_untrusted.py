@@ -1,7 +1,8 @@
 """Untrusted all the way down: paths in the front matter, special files, resource limits, faults of the machine.
 
-Every build here runs the real command line in a child process with a memory limit
-(RLIMIT_AS) and a time limit, so a read that never ends fails the test instead of the machine.
+Every build here runs the real command line in a child process with a time limit, and those
+given special files also with a memory limit (RLIMIT_AS), so a read that never ends fails the
+test instead of the machine.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
 import pytest
 from helpers import ONE_BOOK, ROOT, pdf_text
 
 from dsr_export.errors import DsrError
 from dsr_export.sandbox import author_path
 
-MEMORY = 1024 * 1024 * 1024  # 1 GiB: far more than a build of these sources needs, far less than /dev/zero
+MEMORY = 1024 * 1024 * 1024  # 1 GiB of address space: ample for `check` and HTML builds, far less than /dev/zero
 TIME = 120  # seconds: only a hang comes near it
 MARK = "OUTSIDE-SECRET"
 CSL = """<?xml version="1.0" encoding="utf-8"?>
@@ -40,21 +42,23 @@ class Run:
     stderr: str
 
 
-def limits(fsize: int | None = None):  # type: ignore[no-untyped-def]
-    """A preexec_fn: the child gets a memory limit, and a file size limit when asked."""
+def limits(memory: bool = False, fsize: int | None = None):  # type: ignore[no-untyped-def]
+    """A preexec_fn: the child gets a memory limit and a file size limit, when asked."""
     def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+        if memory:
+            resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
         if fsize is not None:
             resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     return apply
 
 
-def dsr(*args: str, cwd: Path, fsize: int | None = None, prefix: tuple[str, ...] = ()) -> Run:
-    """The real command line in a child under the memory and time limits."""
+def dsr(*args: str, cwd: Path, memory: bool = False, fsize: int | None = None,
+        env: dict[str, str] | None = None) -> Run:
+    """The real command line in a child under the time limit (and the memory and file size limits, if asked)."""
     proc = subprocess.run(
-        [*prefix, sys.executable, "-m", "dsr_export", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=TIME, preexec_fn=limits(fsize),
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        [sys.executable, "-m", "dsr_export", *args],
+        capture_output=True, text=True, cwd=cwd, timeout=TIME, preexec_fn=limits(memory, fsize),
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})},
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
@@ -137,7 +141,10 @@ def test_the_output_profile_follows_the_same_rule(project: Path, way: str) -> No
     """PDF/X's `output-profile` (an ICC file, read while the PDF is written) is held to the root too."""
     from dsr_export.writers.pdf_x import DEFAULT_PROFILE
 
-    shutil.copy(DEFAULT_PROFILE, project.parent / "outside" / "print.icc")
+    icc = project.parent / "outside" / "print.icc"
+    data = bytearray(DEFAULT_PROFILE.read_bytes())
+    data[80:84] = b"TEST"  # the header's creator field: another file than the default, as usable
+    icc.write_bytes(bytes(data))
     value = "../outside/print.icc"
     if way == "symlink":
         (project / "print.icc").symlink_to(project.parent / "outside" / "print.icc")
@@ -147,7 +154,8 @@ def test_the_output_profile_follows_the_same_rule(project: Path, way: str) -> No
     run = dsr("build", str(source), "--to", "pdf", "--pdf-variant", "pdf/x-4", "--out", "out", *root, cwd=project)
     if way == "root":
         assert run.status == 0, run.stderr
-        assert (project / "out" / "paper.pdf").read_bytes().count(b"/GTS_PDFX") == 1
+        with pikepdf.open(project / "out" / "paper.pdf") as pdf:
+            assert pdf.Root.OutputIntents[0].DestOutputProfile.read_bytes() == icc.read_bytes()
     else:
         line = source.read_text().splitlines().index(f"output-profile: {value}") + 1
         assert_refused(run, 1, f"paper.md:{line}: 'output-profile' points outside the source folder ({value}); "
@@ -224,7 +232,7 @@ def test_a_special_file_in_the_front_matter_is_refused_by_name(project: Path, ke
         (project / name).symlink_to(name)
         what = "symlink loop"
     source = source_with(project, key, name)
-    run = dsr("build", str(source), "--to", "html", "--out", "out", cwd=project)
+    run = dsr("build", str(source), "--to", "html", "--out", "out", cwd=project, memory=True)
     assert_refused(run, 1, f"'{key}'")
     assert what in run.stderr and name in run.stderr, run.stderr
     assert not (project / "out").exists()
@@ -248,7 +256,7 @@ def test_devices_fifos_and_directories_fail_at_once(project: Path, args: tuple[s
     (project / "bib.md").write_text("---\nbibliography: /dev/zero\n---\n\nText.\n")
     os.mkfifo(project / "fifo.yaml")
     os.mkfifo(project / "fifo.md")
-    run = dsr(*args, cwd=project)
+    run = dsr(*args, cwd=project, memory=True)
     status = 2 if args[1] in ("/dev/zero", "fifo.md", ".") else 1  # a source that is no file is a bad argument
     assert_refused(run, status, message)
     assert not (project / "out").exists()
@@ -259,22 +267,24 @@ def test_files_over_the_size_limit_are_refused_before_reading(project: Path) -> 
     big = project / "refs.yaml"
     with big.open("a") as handle:  # a valid bibliography, padded with a YAML comment
         handle.write("#" + "x" * (3 * 1024 * 1024) + "\n")
-    env = {**os.environ, "DSR_EXPORT_MAX_TEXT_MB": "2", "PYTHONPATH": str(ROOT / "src")}
-    proc = subprocess.run([sys.executable, "-m", "dsr_export", "check", str(source)], capture_output=True,
-                          text=True, cwd=project, timeout=TIME, preexec_fn=limits(), env=env)
-    run = Run(proc.returncode, proc.stdout, proc.stderr)
+    run = dsr("check", str(source), cwd=project, memory=True, env={"DSR_EXPORT_MAX_TEXT_MB": "2"})
     assert_refused(run, 1, "(refs.yaml): it is 3 MiB, over the limit of 2 MiB (DSR_EXPORT_MAX_TEXT_MB raises it)")
-    env["DSR_EXPORT_MAX_TEXT_MB"] = "4"
-    proc = subprocess.run([sys.executable, "-m", "dsr_export", "check", str(source)], capture_output=True,
-                          text=True, cwd=project, timeout=TIME, preexec_fn=limits(), env=env)
-    assert proc.returncode == 0, proc.stderr
+    run = dsr("check", str(source), "--bibliography", "refs.yaml", cwd=project, env={"DSR_EXPORT_MAX_TEXT_MB": "2"})
+    assert_refused(run, 1, "refs.yaml: the bibliography is 3 MiB, over the limit of 2 MiB (DSR_EXPORT_MAX_TEXT_MB")
+    run = dsr("check", str(source), cwd=project, env={"DSR_EXPORT_MAX_TEXT_MB": "4"})
+    assert run.status == 0, run.stderr
+    (project / "big.png").write_bytes(b"\x89PNG" + bytes(2 * 1024 * 1024))
+    source = write(project, "", "Text [@smith2020].\n\n![Big](big.png)")
+    run = dsr("check", str(source), cwd=project, env={"DSR_EXPORT_MAX_IMAGE_MB": "1"})
+    assert_refused(run, 1, "paper.md:9: image cannot be read: big.png: it is 2 MiB, over the limit of 1 MiB "
+                           "(DSR_EXPORT_MAX_IMAGE_MB raises it)")
 
 
 def test_an_image_that_is_a_symlink_loop_or_a_fifo_is_a_clear_error(project: Path) -> None:
     (project / "loop.png").symlink_to("loop.png")
     os.mkfifo(project / "pipe.png")
     source = write(project, "", "Text [@smith2020].\n\n![A loop](loop.png)\n\n![A pipe](pipe.png)")
-    run = dsr("build", str(source), "--to", "html,epub", "--out", "out", cwd=project)
+    run = dsr("build", str(source), "--to", "html,epub", "--out", "out", cwd=project, memory=True)
     assert_refused(run, 1, "paper.md:9: image cannot be read: loop.png: it is a symlink loop")
     assert "paper.md:11: image cannot be read: pipe.png: it is a FIFO (named pipe)" in run.stderr
     assert not (project / "out").exists()

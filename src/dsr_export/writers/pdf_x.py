@@ -101,6 +101,10 @@ def load_condition(profile: Path | None = None, identifier: str | None = None) -
     if data[16:20] != b"CMYK" or data[12:16] != b"prtr":
         raise DsrError("the output profile must be a CMYK printer profile (ICC class 'prtr', colour space CMYK)",
                        path=path)
+    try:  # littleCMS must be able to use it, or the conversion fails later as an OSError
+        ImageCms.ImageCmsProfile(io.BytesIO(data))
+    except (OSError, ImageCms.PyCMSError) as exc:
+        raise DsrError(f"the output profile cannot be used: {exc}", path=path) from None
     if profile is None:
         return PrintCondition(data)
     return PrintCondition(data, identifier or "Custom", identifier or path.stem)
