@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,10 +134,10 @@ def abbreviations_path(source: src.Source, options: Options) -> Path | None:
 
 def _line(source: src.Source, key: str, item: str | None = None) -> int | None:
     """The line of front matter `key` (or of `item` in its list), for messages."""
-    at = source.text.find(f"{key}:")
-    if at < 0:
+    found = re.search(rf"^{re.escape(key)}\s*:", source.text, re.MULTILINE)
+    if found is None:
         return None
-    return (source.line_of(item, at) if item else None) or source.line_of(f"{key}:")
+    return (source.line_of(item, found.start()) if item else None) or source.text.count("\n", 0, found.start()) + 1
 
 
 def _string(value: Any, source: src.Source, key: str) -> str | None:
