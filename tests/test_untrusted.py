@@ -57,7 +57,7 @@ def dsr(*args: str, cwd: Path, memory: bool = False, fsize: int | None = None,
     """The real command line in a child under the time limit (and the memory and file size limits, if asked)."""
     proc = subprocess.run(
         [sys.executable, "-m", "dsr_export", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=TIME, preexec_fn=limits(memory, fsize),
+        capture_output=True, text=True, cwd=cwd, timeout=TIME, preexec_fn=limits(memory, fsize), check=False,
         env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **(env or {})},
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
@@ -244,8 +244,8 @@ def test_a_special_file_in_the_front_matter_is_refused_by_name(project: Path, ke
     (("build", "paper.md", "--to", "html", "--out", "out", "--theme", "/dev/zero"),
      "/dev/zero: the theme is a character device"),
     (("check", "/dev/zero"), "/dev/zero: the source is a character device, not a regular file"),
-    (("check", "bib.md", "--root", "/"), "'bibliography' names a file that cannot be read (/dev/zero): it is a "
-                                         "character device"),
+    (("check", "bib.md", "--root", "/"),
+     "'bibliography' names a file that cannot be read (/dev/zero): it is a character device"),
     (("check", "paper.md", "--bibliography", "fifo.yaml"), "fifo.yaml: the bibliography is a FIFO (named pipe)"),
     (("check", "fifo.md"), "fifo.md: the source is a FIFO (named pipe), not a regular file"),
     (("check", "."), ": the source is a directory, not a regular file"),
@@ -348,7 +348,7 @@ def test_a_file_size_limit_during_the_write_leaves_earlier_outputs(project: Path
 def unshare() -> tuple[str, ...]:
     """A command prefix that gives the child its own mount namespace (and root in it), or skip."""
     prefix = ("unshare", "--mount") if os.geteuid() == 0 else ("unshare", "--mount", "--map-root-user")
-    probe = subprocess.run([*prefix, "true"], capture_output=True)
+    probe = subprocess.run([*prefix, "true"], capture_output=True, check=False)
     if shutil.which("unshare") is None or probe.returncode != 0:
         pytest.skip("this machine lets no test mount a file system (unshare --mount failed)")
     return prefix
@@ -372,7 +372,7 @@ def test_a_full_or_read_only_disk_leaves_earlier_outputs(project: Path, tmp_path
     """
     shutil.copytree(out, seen)
     proc = subprocess.run([*unshare(), "sh", "-c", script], capture_output=True, text=True, cwd=project,
-                          timeout=TIME, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+                          timeout=TIME, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, check=False)
     run = Run(proc.returncode, proc.stdout, proc.stderr)
     if fault == "full":
         assert_refused(run, 1, f"{out / 'paper.html'}: cannot write the output: No space left on device")
