@@ -250,12 +250,15 @@ def test_a_special_file_in_the_front_matter_is_refused_by_name(project: Path, ke
     (("check", "fifo.md"), "fifo.md: the source is a FIFO (named pipe), not a regular file"),
     (("check", "."), ": the source is a directory, not a regular file"),
     (("check", "paper.md", "--bibliography", "."), ": the bibliography is a directory, not a regular file"),
+    (("check", "paper.md", "--bibliography", "loop.yaml"),
+     "loop.yaml: cannot read the bibliography: it is a symlink loop"),
 ])
 def test_devices_fifos_and_directories_fail_at_once(project: Path, args: tuple[str, ...], message: str) -> None:
     write(project, "")
     (project / "bib.md").write_text("---\nbibliography: /dev/zero\n---\n\nText.\n")
     os.mkfifo(project / "fifo.yaml")
     os.mkfifo(project / "fifo.md")
+    (project / "loop.yaml").symlink_to("loop.yaml")
     run = dsr(*args, cwd=project, memory=True)
     status = 2 if args[1] in ("/dev/zero", "fifo.md", ".") else 1  # a source that is no file is a bad argument
     assert_refused(run, status, message)
@@ -332,6 +335,15 @@ def test_an_output_whose_place_is_taken_by_a_directory_changes_nothing(project: 
     assert_refused(run, 1, f"{out / 'paper.html'}: cannot write the output: a directory is in its place")
     assert (out / "paper.docx").read_bytes() == before["paper.docx"]
     assert sorted(p.name for p in out.iterdir()) == ["paper.docx", "paper.html"]
+
+
+def test_an_output_that_is_a_symlink_loop_is_replaced_by_the_file(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "paper.html").symlink_to("paper.html")
+    run = dsr("build", str(write(project, "")), "--to", "html", "--out", str(out), cwd=project)
+    assert run.status == 0, run.stderr
+    assert not (out / "paper.html").is_symlink() and "A Book" in (out / "paper.html").read_text()
 
 
 def test_a_file_size_limit_during_the_write_leaves_earlier_outputs(project: Path, tmp_path: Path) -> None:

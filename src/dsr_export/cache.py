@@ -71,7 +71,7 @@ def cache_dir() -> Path:
 
 def record_path(target: Path) -> Path:
     """One record per output file, named by a hash of its absolute path."""
-    where = hashlib.sha256(str(target.resolve()).encode()).hexdigest()[:24]
+    where = hashlib.sha256(os.path.realpath(target).encode()).hexdigest()[:24]  # a symlink loop too
     return cache_dir() / "records" / f"{where}-{target.name}.json"
 
 
@@ -234,7 +234,7 @@ def save(target: Path, key: str, data: bytes, warnings: tuple[Diagnostic, ...]) 
     stat = target.stat()
     record = {
         "version": RECORD_VERSION,
-        "target": str(target.resolve()),
+        "target": os.path.realpath(target),
         "key": key,
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,

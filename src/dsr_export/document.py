@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,7 +152,7 @@ def _string(value: Any, source: src.Source, key: str) -> str | None:
 def bibliography_paths(source: src.Source, options: Options) -> tuple[Path, ...]:
     """Command-line bibliographies (relative to the working folder) win over front matter ones."""
     if options.bibliographies:
-        return tuple(p.resolve() for p in options.bibliographies)
+        return tuple(Path(os.path.realpath(p)) for p in options.bibliographies)  # a loop: reported when read
     value = source.front_matter.get("bibliography")
     items = value if isinstance(value, list) else [value] if value else []
     if not all(isinstance(i, str) for i in items):
