@@ -191,6 +191,17 @@ def test_no_text_from_outside_reaches_any_output(project: Path) -> None:
     assert "A Book" in text and MARK not in text
 
 
+@pytest.mark.parametrize("key", list(FILES))
+@pytest.mark.parametrize("value", ["x" * 5000, "x" * 5000 + ".csl", '"a\\0b.yaml"', "'%2e%2e/x.yaml'", "[a, b]"])
+def test_odd_values_are_input_errors(project: Path, key: str, value: str) -> None:
+    """A name too long for the file system, a NUL byte, percent signs, a list: one line, exit 1."""
+    source = source_with(project, key, value)
+    run = dsr("build", str(source), "--to", "html", "--out", "out", cwd=project)
+    assert_refused(run, 1, "")
+    assert len(run.stderr.strip().splitlines()) == 1 and "pandoc" not in run.stderr, run.stderr
+    assert not (project / "out").exists()
+
+
 @pytest.mark.parametrize(("value", "allowed"), [
     ("refs.yaml", True),
     ("sub/../refs.yaml", True),

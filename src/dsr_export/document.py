@@ -16,7 +16,7 @@ from .config import Options
 from .csl import local_style_file, references_term
 from .errors import Diagnostic, DsrError, GateError
 from .metadata import Metadata, from_pandoc
-from .sandbox import author_path, for_paths, strip_refused
+from .sandbox import author_path, for_paths, is_file, strip_refused
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,7 +119,7 @@ def theme_request(source: src.Source, options: Options) -> str:
         raise DsrError("front matter 'theme' must be a theme name", path=source.path, line=_line(source, "theme"))
     if not spec:
         return "default"
-    if spec.endswith(".toml") or "/" in spec or (source.folder / spec).is_file():
+    if spec.endswith(".toml") or "/" in spec or is_file(source.folder / spec):
         return str(author_path(source.path, "theme", spec, _line(source, "theme"), options.root))
     return spec
 
@@ -129,8 +129,11 @@ def abbreviations_path(source: src.Source, options: Options) -> Path | None:
     value = _string(source.front_matter.get("citation-abbreviations"), source, "citation-abbreviations")
     if not value:
         return None
-    return author_path(source.path, "citation-abbreviations", value, _line(source, "citation-abbreviations"),
-                       options.root)
+    line = _line(source, "citation-abbreviations")
+    path = author_path(source.path, "citation-abbreviations", value, line, options.root)
+    if not path.is_file():
+        raise DsrError(f"citation abbreviations file not found: {value}", path=source.path, line=line)
+    return path
 
 
 def _line(source: src.Source, key: str, item: str | None = None) -> int | None:

@@ -271,6 +271,14 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+def is_file(path: Path) -> bool:
+    """Path.is_file that says False, not OSError, for a name too long or with a NUL byte."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def file_problem(path: Path, image: bool = False) -> str | None:
     """Why the file at `path` may not be read (a special file, over the text or image limit, a loop), or None.
 

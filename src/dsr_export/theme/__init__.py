@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DsrError
-from ..sandbox import read_text
+from ..sandbox import is_file, read_text
 
 STYLES_DIR = Path(__file__).resolve().parents[3] / "styles"
 TEMPLATES = Path(__file__).resolve().parent
@@ -208,9 +208,9 @@ def available() -> list[str]:
 def load(spec: str) -> Theme:
     """A theme by name (styles/NAME.toml) or by path to a .toml file."""
     path = Path(spec)
-    if not (spec.endswith(".toml") or "/" in spec or path.is_file()):
+    if not (spec.endswith(".toml") or "/" in spec or is_file(path)):
         path = STYLES_DIR / f"{spec}.toml"
-        if not path.is_file():
+        if not is_file(path):
             close = difflib.get_close_matches(spec, available(), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else f"; themes: {', '.join(available())}"
             raise DsrError(f"unknown theme '{spec}'{hint}")
