@@ -163,6 +163,21 @@ def test_the_output_profile_follows_the_same_rule(project: Path, way: str) -> No
         assert not (project / "out").exists()
 
 
+@pytest.mark.parametrize(("chapter", "message"), [
+    ("../outside/secret.md", "'chapters' points outside the source folder (../outside/secret.md)"),
+    ("pipe.md", "'chapters' names a file that cannot be read (pipe.md): it is a FIFO (named pipe)"),
+])
+def test_a_books_chapters_follow_the_same_rule(project: Path, chapter: str, message: str) -> None:
+    (project.parent / "outside" / "secret.md").write_text(f"# {MARK}\n\nText.\n")
+    os.mkfifo(project / "pipe.md")
+    (project / "one.md").write_text("# One\n\nText [@smith2020].\n")
+    master = project / "book.md"
+    master.write_text(f"---\ntitle: Book\nbibliography: refs.yaml\nchapters:\n  - one.md\n  - {chapter}\n---\n")
+    run = dsr("build", str(master), "--to", "html", "--out", "out", cwd=project, memory=True)
+    assert_refused(run, 1, f"book.md:6: {message}")
+    assert not (project / "out").exists()
+
+
 def test_command_line_paths_are_the_users_own(project: Path) -> None:
     source = write(project, "")
     run = dsr("build", str(source), "--to", "html", "--out", "out", "--bibliography", "../outside/secret.yaml",
