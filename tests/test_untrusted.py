@@ -331,6 +331,13 @@ def earlier_outputs(project: Path, out: Path, formats: str = "docx,html") -> dic
     return {p.name: p.read_bytes() for p in out.iterdir()}
 
 
+def between(before: dict[str, bytes]) -> int:
+    """A size the DOCX (written first) is under and the HTML (fonts and all) is over."""
+    small, large = len(before["paper.docx"]), len(before["paper.html"])
+    assert small < large
+    return (small + large) // 2
+
+
 def assert_untouched(out: Path, before: dict[str, bytes]) -> None:
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # and no temporary file beside them
 
@@ -373,12 +380,12 @@ def test_an_output_that_is_a_symlink_loop_is_replaced_by_the_file(project: Path,
 
 
 def test_a_file_size_limit_during_the_write_leaves_earlier_outputs(project: Path, tmp_path: Path) -> None:
-    """RLIMIT_FSIZE: the DOCX (small) is written in full, the HTML (fonts inside) hits EFBIG."""
+    """RLIMIT_FSIZE: the DOCX (the smaller) is written in full, the HTML (the larger) hits EFBIG."""
     out = tmp_path / "out"
     before = earlier_outputs(project, out)
-    assert len(before["paper.docx"]) < 64 * 1024 < len(before["paper.html"])
+    limit = between(before)
     run = dsr("build", str(project / "paper.md"), "--to", "docx,html", "--out", str(out), cwd=project,
-              fsize=64 * 1024)
+              fsize=limit)
     assert_refused(run, 1, f"{out / 'paper.html'}: cannot write the output: File too large")
     assert_untouched(out, before)
 
@@ -397,7 +404,7 @@ def test_a_full_or_read_only_disk_leaves_earlier_outputs(project: Path, tmp_path
     """A small tmpfs mounted over the output folder: ENOSPC while writing the HTML, or EROFS before any work."""
     out, seen = tmp_path / "out", tmp_path / "seen"
     before = earlier_outputs(project, out)
-    room = sum(len(b) for b in before.values()) + 256 * 1024  # the DOCX fits, the HTML (fonts inside) does not
+    room = sum(len(b) for b in before.values()) + between(before)  # the DOCX fits, the HTML does not
     # In a mount namespace of its own: a tmpfs over the folder, the earlier outputs copied in,
     # the build, and a copy of what the build left for the test to look at.
     script = f"""
