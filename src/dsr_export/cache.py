@@ -186,15 +186,14 @@ def inputs(path: Path, options: Options) -> tuple[Path, ...]:
     if style_file is not None:
         found.append(style_file)
     found += local_files(source)
-    spec = options.theme or source.front_matter.get("theme") or "default"
-    if isinstance(spec, str):
-        try:
-            theme = themes.load(spec)
-            found += [theme.path, *(face.path for face in theme.faces)]
-        except DsrError as exc:  # a broken theme is still an input: fixing it must be seen
-            if exc.path is not None:
-                found.append(exc.path)
-    return tuple(dict.fromkeys(p.resolve() for p in found))
+    # The front matter's theme path is held to the build root, as for the build.
+    try:
+        theme = themes.load(document.theme_request(source, options))
+        found += [theme.path, *(face.path for face in theme.faces)]
+    except DsrError as exc:  # a broken theme is still an input: fixing it must be seen
+        if exc.path is not None:
+            found.append(exc.path)
+    return tuple(dict.fromkeys(Path(os.path.realpath(p)) for p in found))  # symlink loops too
 
 
 def load(target: Path) -> Record | None:

@@ -233,7 +233,7 @@ def _run(args: argparse.Namespace) -> int:
         force=getattr(args, "force", False),
         allow_remote=args.allow_remote,
         docx_citations=getattr(args, "docx_citations", None),
-        root=args.root,
+        root=getattr(args, "root", None),
     )
     if args.command == "preview":
         from . import preview
