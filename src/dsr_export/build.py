@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import shutil
@@ -10,16 +9,17 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from . import cache, document
+from . import cache, document, outputs
 from . import theme as themes
 from .config import Options, format_of, suffix
 from .errors import Diagnostic, DsrError
+from .outputs import write_atomic  # noqa: F401  # also this module's interface (reports, cluster builds)
 
 if TYPE_CHECKING:
     from .writers import Job, Rendered
@@ -40,10 +40,7 @@ class Result:
 
 def theme_for(doc: document.Document, options: Options) -> themes.Theme:
     """--theme wins over the source's `theme:` front matter, which wins over the default."""
-    spec = options.theme or doc.source.front_matter.get("theme") or "default"
-    if not isinstance(spec, str):
-        raise DsrError("front matter 'theme' must be a theme name", path=doc.source.path)
-    return themes.load(spec)
+    return themes.load(document.theme_request(doc.source, options))
 
 
 def target(options: Options, stem: str, fmt: str) -> Path:
@@ -101,13 +98,13 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
             warnings.append(warning)
     if options.strict and len(warnings) > len(doc.warnings):
         raise DsrError(f"{len(warnings) - len(doc.warnings)} warning(s) while rendering (--strict)", path=path)
-    options.out_dir.mkdir(parents=True, exist_ok=True)
-    for fmt, item in rendered.items():
-        out = target(options, stem, fmt)
-        if keys:
+    made = {target(options, stem, fmt): (fmt, item) for fmt, item in rendered.items()}
+    if keys:
+        for out in made:
             cache.forget(out)  # a record must never describe a file it did not see written
-        write_atomic(out, item.data)
-        if keys:
+    outputs.write_all({out: item.data for out, (_, item) in made.items()})  # all in place, or none
+    if keys:
+        for out, (fmt, item) in made.items():
             cache.save(out, keys[fmt], item.data, (*doc.warnings, *item.warnings))
     for fmt in formats:
         record = records[fmt]
@@ -325,40 +322,3 @@ def _build_quietly(path: Path, options: Options) -> Outcome:
         return Outcome(path, build_one(path, options, lambda _: None), None, time.perf_counter() - started)
     except DsrError as exc:
         return Outcome(path, None, exc, time.perf_counter() - started)
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside `target`, then rename it into place.
-
-    Ctrl-C and SIGTERM wait until the file is either in place or gone, so an
-    interrupted build never leaves a temporary file behind.
-    """
-    with _signals_deferred():
-        _write_then_rename(target, data)
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    signals = {signal.SIGINT, signal.SIGTERM}
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-def _write_then_rename(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

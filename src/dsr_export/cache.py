@@ -6,6 +6,7 @@ pandoc or importing the writers, so a rebuild with nothing changed costs a few f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -17,10 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from . import __version__
+from . import __version__, sandbox
 from . import source as src
 from .config import Options, source_date_epoch
-from .errors import Diagnostic
+from .errors import Diagnostic, DsrError
 
 # Bump when the meaning of a record changes, so old records are simply ignored.
 RECORD_VERSION = 1
@@ -70,7 +71,7 @@ def cache_dir() -> Path:
 
 def record_path(target: Path) -> Path:
     """One record per output file, named by a hash of its absolute path."""
-    where = hashlib.sha256(str(target.resolve()).encode()).hexdigest()[:24]
+    where = hashlib.sha256(os.path.realpath(target).encode()).hexdigest()[:24]  # a symlink loop too
     return cache_dir() / "records" / f"{where}-{target.name}.json"
 
 
@@ -81,7 +82,6 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
     from .csl import local_style_file
 
     source = src.read(path)
-    fm = source.front_matter
     common = _Hasher()
     common.add("record", RECORD_VERSION)
     common.add("code", code_fingerprint())
@@ -92,6 +92,9 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
     common.add("allow-remote", options.allow_remote)
     for bib in document.bibliography_paths(source, options):
         common.add("bibliography", str(bib), _file_bytes(bib))
+    abbreviations = document.abbreviations_path(source, options)
+    if abbreviations is not None:
+        common.add("abbreviations", str(abbreviations), _file_bytes(abbreviations))
     style_spec, style_base = document.style_request(source, options)
     style_file = local_style_file(style_spec, style_base)
     if style_file is not None:
@@ -103,8 +106,8 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
     for chapter in book_chapters(source):  # a book's chapter files are its text too
         common.add("chapter", str(chapter.path), chapter.text, [(str(r), _stat(r)) for r in local_files(chapter)])
 
-    spec = options.theme or fm.get("theme") or "default"
-    theme = themes.load(spec) if isinstance(spec, str) else None
+    spec = document.theme_request(source, options)
+    theme = themes.load(spec)
     looks: dict[str, Any] = {"theme": str(spec)}
     if theme is not None:
         fonts = [(str(f.path), _stat(f.path)) for f in theme.faces]
@@ -138,7 +141,7 @@ def _print_profile(source: src.Source, options: Options) -> Any:
 
     if options.pdf_variant not in pdf_x.VARIANTS:
         return None
-    path = pdf_x.profile_path(source) or pdf_x.DEFAULT_PROFILE
+    path = pdf_x.profile_path(source, options.root) or pdf_x.DEFAULT_PROFILE
     return [str(path), hashlib.sha256(_file_bytes(path)).hexdigest()]
 
 
@@ -161,7 +164,10 @@ def local_files(source: src.Source) -> list[Path]:
         url = next(g for g in match.groups() if g)
         if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url) or url.startswith("#"):
             continue
-        path = (folder / unquote(url.split("#")[0].split("?")[0])).resolve()
+        try:
+            path = Path(os.path.realpath(folder / unquote(url.split("#")[0].split("?")[0])))  # loops too
+        except ValueError:  # %00 in the URL: no file of any name
+            continue
         if path != folder:
             found[path] = None
     return list(found)
@@ -180,15 +186,14 @@ def inputs(path: Path, options: Options) -> tuple[Path, ...]:
     if style_file is not None:
         found.append(style_file)
     found += local_files(source)
-    spec = options.theme or source.front_matter.get("theme") or "default"
-    if isinstance(spec, str):
-        try:
-            theme = themes.load(spec)
-            found += [theme.path, *(face.path for face in theme.faces)]
-        except DsrError as exc:  # a broken theme is still an input: fixing it must be seen
-            if exc.path is not None:
-                found.append(exc.path)
-    return tuple(dict.fromkeys(p.resolve() for p in found))
+    # The front matter's theme path is held to the build root, as for the build.
+    try:
+        theme = themes.load(document.theme_request(source, options))
+        found += [theme.path, *(face.path for face in theme.faces)]
+    except DsrError as exc:  # a broken theme is still an input: fixing it must be seen
+        if exc.path is not None:
+            found.append(exc.path)
+    return tuple(dict.fromkeys(Path(os.path.realpath(p)) for p in found))  # symlink loops too
 
 
 def load(target: Path) -> Record | None:
@@ -223,25 +228,27 @@ def fresh(target: Path, key: str) -> Record | None:
 
 def save(target: Path, key: str, data: bytes, warnings: tuple[Diagnostic, ...]) -> None:
     """Record that `target` now holds `data`, built from `key`."""
-    from .build import write_atomic
+    from .outputs import write_atomic
 
     stat = target.stat()
     record = {
         "version": RECORD_VERSION,
-        "target": str(target.resolve()),
+        "target": os.path.realpath(target),
         "key": key,
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
         "sha256": _sha256(data),
         "warnings": [{**asdict(w), "path": str(w.path) if w.path else None} for w in warnings],
     }
-    path = record_path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, json.dumps(record, indent=1).encode("utf-8"))
+    try:
+        write_atomic(record_path(target), json.dumps(record, indent=1).encode("utf-8"))
+    except DsrError:
+        pass  # a record that cannot be written (a full disk, a cache folder that is a file) costs a rebuild
 
 
 def forget(target: Path) -> None:
-    record_path(target).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # no record folder, or one that is a file: no record either way
+        record_path(target).unlink(missing_ok=True)
 
 
 @functools.cache
@@ -294,9 +301,9 @@ class _Hasher:
 
 def _file_bytes(path: Path) -> bytes:
     try:
-        return path.read_bytes()
-    except OSError:
-        return b"<missing>"
+        return sandbox.read_bytes(path, "input")  # never blocks on a FIFO nor swallows /dev/zero
+    except DsrError:
+        return b"<missing>"  # the parse reports it
 
 
 def _stat(path: Path) -> str:

@@ -19,6 +19,7 @@ from .csl import DEFAULT_STYLE as DEFAULT_STYLE
 from .csl import Style
 from .csl import resolve_style as resolve_style
 from .errors import Diagnostic, DsrError
+from .sandbox import read_text
 from .source import Source
 
 # --- bibliographies -------------------------------------------------------
@@ -42,8 +43,7 @@ def load_bibliographies(paths: list[Path], source: Path) -> dict[str, Reference]
     """Read every bibliography; a duplicate id across or within files is an error naming both places."""
     found: dict[str, Reference] = {}
     for path in paths:
-        entries = _load_one(path, source)
-        text = path.read_text(encoding="utf-8")
+        entries, text = _load_one(path, source)
         lines = _entry_lines(text, path.suffix.lower())
         seen: dict[str, int] = {}
         for entry in entries:
@@ -87,13 +87,11 @@ def _entry_lines(text: str, suffix: str) -> dict[str, list[int]]:
     return lines
 
 
-def _load_one(path: Path, source: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
+def _load_one(path: Path, source: Path) -> tuple[list[dict[str, Any]], str]:
+    """The entries of one bibliography file, and its text."""
+    if not path.exists() and not path.is_symlink():
         raise DsrError(f"bibliography file not found: {path}", path=source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DsrError(f"cannot read bibliography: {exc}", path=path) from None
+    text = read_text(path, "bibliography")  # a regular file of bounded size, or a DsrError naming it
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         try:
@@ -118,7 +116,7 @@ def _load_one(path: Path, source: Path) -> list[dict[str, Any]]:
         raise DsrError("unknown bibliography format (use .yaml, .json, .bib or .bibtex)", path=path)
     if not isinstance(data, list) or not all(isinstance(e, dict) for e in data):
         raise DsrError("bibliography must be a list of entries", path=path)
-    return data
+    return data, text
 
 
 # --- the citation checks ---------------------------------------------------

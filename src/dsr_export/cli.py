@@ -29,8 +29,13 @@ if TYPE_CHECKING:
     from .build import Result
 
 EPILOG = """\
-exit status: 0 success, 1 a problem in the source, bibliography, style or theme
-(the message names the file and line), 2 a usage error.
+exit status: 0 success, 1 a problem in the source, bibliography, style or theme, or
+an output that cannot be written (the message names the file and line), 2 a usage error.
+
+paths in the front matter must stay inside the source's folder (or --root DIR);
+paths on the command line may point anywhere. Inputs must be regular files of at
+most DSR_EXPORT_MAX_TEXT_MB (default 64) or, for images, DSR_EXPORT_MAX_IMAGE_MB
+(default 256) MiB.
 
 examples:
   dsr-export styles chicago                      # citation styles whose id or title match
@@ -68,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--allow-remote", action="store_true",
                          help="fetch http(s) images and stylesheets the source names (trusted sources only; "
                               "files outside the source folder are refused all the same)")
+        sub.add_argument("--root", type=_folder, metavar="DIR",
+                         help="a folder the front matter's files (bibliography, csl, theme) may also be in "
+                              "(default: only the source's own folder)")
 
     build = commands.add_parser("build", help="build the outputs", epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -125,6 +133,12 @@ def _jobs(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not '{value}'")
     return int(value)
+
+
+def _folder(value: str) -> Path:
+    if not Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"'{value}' is not a folder")
+    return Path(value)
 
 
 def _interrupt_on_sigterm() -> None:
@@ -194,7 +208,7 @@ def _styles(query: list[str]) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import build, document
+    from . import build, document, outputs
 
     if args.command == "styles":
         return _styles(args.query)
@@ -219,6 +233,7 @@ def _run(args: argparse.Namespace) -> int:
         force=getattr(args, "force", False),
         allow_remote=args.allow_remote,
         docx_citations=getattr(args, "docx_citations", None),
+        root=getattr(args, "root", None),
     )
     if args.command == "preview":
         from . import preview
@@ -231,6 +246,7 @@ def _run(args: argparse.Namespace) -> int:
                 _report(warning)
             print(f"{source}: ok ({len(doc.references)} references, style {doc.style.name})")
         return EXIT_OK
+    outputs.check_folder(options.out_dir)  # a bad --out fails before any work, not after it
     started = time.perf_counter()
     if len(sources) == 1 and not args.scheduler:
         try:

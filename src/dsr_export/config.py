@@ -38,6 +38,7 @@ class Options:
     force: bool = False  # rebuild even when the recorded inputs are unchanged
     allow_remote: bool = False  # fetch http(s) images and stylesheets (trusted sources only)
     docx_citations: str | None = None  # "fields" (live Zotero fields) or "text"; None: front matter, else fields
+    root: Path | None = None  # a folder the front matter's paths may name files in, besides the source's
 
 
 def parse_formats(spec: str) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from . import pandoc
 from .errors import DsrError
+from .sandbox import file_problem, is_file
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -119,7 +120,7 @@ def search(query: str) -> list[Entry]:
 def local_style_file(spec: str, base: Path) -> Path | None:
     """The file `spec` names when it is a path (not a collection id), whether or not it exists."""
     candidate = (base / spec).expanduser()
-    return candidate if spec.endswith(".csl") or "/" in spec or candidate.is_file() else None
+    return candidate if spec.endswith(".csl") or "/" in spec or is_file(candidate) else None
 
 
 def resolve_style(spec: str, base: Path, origin: Path | None = None) -> Style:
@@ -127,6 +128,9 @@ def resolve_style(spec: str, base: Path, origin: Path | None = None) -> Style:
     candidate = local_style_file(spec, base)
     independent, dependent = _collection()
     if candidate is not None:
+        problem = file_problem(candidate)  # a FIFO would hang the XML parser, /dev/zero swamp it
+        if problem is not None:
+            raise DsrError(f"cannot read the CSL style {spec}: {problem}", path=origin)
         if not candidate.is_file():
             raise DsrError(f"CSL style file not found: {spec}", path=origin)
         if not _is_dependent(candidate):
@@ -134,10 +138,10 @@ def resolve_style(spec: str, base: Path, origin: Path | None = None) -> Style:
         path = candidate  # a journal's dependent style saved locally: its parent is in the collection
     else:
         path = independent / f"{spec}.csl"
-        if path.is_file():
+        if is_file(path):
             return _style_from_file(spec, path)
         path = dependent / f"{spec}.csl"
-        if not path.is_file():
+        if not is_file(path):
             close = difflib.get_close_matches(spec, style_names(), n=5, cutoff=0.6)
             hint = f"; did you mean: {', '.join(close)}?" if close else ""
             raise DsrError(f"unknown CSL style '{spec}'{hint}", path=origin)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,10 +13,10 @@ from . import gate, pandoc, transforms
 from . import source as src
 from .citations import DEFAULT_STYLE, Reference, Style, load_bibliographies, resolve_style
 from .config import Options
-from .csl import references_term
+from .csl import local_style_file, references_term
 from .errors import Diagnostic, DsrError, GateError
 from .metadata import Metadata, from_pandoc
-from .sandbox import for_paths, strip_refused
+from .sandbox import author_path, for_paths, is_file, strip_refused
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +64,9 @@ def parse_source(source: src.Source, options: Options) -> Document:
     args = ["--lua-filter", str(transforms.CITO_FILTER), "--citeproc", "--csl", str(style.path)]
     for bib in bibs:
         args += ["--bibliography", str(bib)]
+    abbreviations = abbreviations_path(source, options)
+    if abbreviations is not None:  # pandoc would read the front matter's path itself, unchecked
+        args += ["--citation-abbreviations", str(abbreviations)]
     if "link-citations" not in fm:
         args += ["--metadata", "link-citations=true"]
     if "lang" not in fm and style.locale:
@@ -98,7 +103,45 @@ def style_request(source: src.Source, options: Options) -> tuple[str, Path]:
     over front matter `csl` (the source's folder), which wins over the default."""
     if options.csl:
         return options.csl, Path.cwd()
-    return _string(source.front_matter.get("csl"), source, "csl") or DEFAULT_STYLE, source.folder
+    spec = _string(source.front_matter.get("csl"), source, "csl") or DEFAULT_STYLE
+    if local_style_file(spec, source.folder) is not None:  # a path, not a collection id: held to the root
+        author_path(source.path, "csl", spec, _line(source, "csl"), options.root)
+    return spec, source.folder
+
+
+def theme_request(source: src.Source, options: Options) -> str:
+    """--theme (a name, or a path from the working folder) wins over front matter `theme` (a name,
+    or a path from the source's folder held to the build root), which wins over the default."""
+    if options.theme:
+        return options.theme
+    spec = source.front_matter.get("theme")
+    if spec is not None and not isinstance(spec, str):
+        raise DsrError("front matter 'theme' must be a theme name", path=source.path, line=_line(source, "theme"))
+    if not spec:
+        return "default"
+    if spec.endswith(".toml") or "/" in spec or is_file(source.folder / spec):
+        return str(author_path(source.path, "theme", spec, _line(source, "theme"), options.root))
+    return spec
+
+
+def abbreviations_path(source: src.Source, options: Options) -> Path | None:
+    """The front matter's `citation-abbreviations` file (held to the build root), if it names one."""
+    value = _string(source.front_matter.get("citation-abbreviations"), source, "citation-abbreviations")
+    if not value:
+        return None
+    line = _line(source, "citation-abbreviations")
+    path = author_path(source.path, "citation-abbreviations", value, line, options.root)
+    if not path.is_file():
+        raise DsrError(f"citation abbreviations file not found: {value}", path=source.path, line=line)
+    return path
+
+
+def _line(source: src.Source, key: str, item: str | None = None) -> int | None:
+    """The line of front matter `key` (or of `item` in its list), for messages."""
+    found = re.search(rf"^{re.escape(key)}\s*:", source.text, re.MULTILINE)
+    if found is None:
+        return None
+    return (source.line_of(item, found.start()) if item else None) or source.text.count("\n", 0, found.start()) + 1
 
 
 def _string(value: Any, source: src.Source, key: str) -> str | None:
@@ -112,7 +155,7 @@ def _string(value: Any, source: src.Source, key: str) -> str | None:
 def bibliography_paths(source: src.Source, options: Options) -> tuple[Path, ...]:
     """Command-line bibliographies (relative to the working folder) win over front matter ones."""
     if options.bibliographies:
-        return tuple(p.resolve() for p in options.bibliographies)
+        return tuple(Path(os.path.realpath(p)) for p in options.bibliographies)  # a loop: reported when read
     value = source.front_matter.get("bibliography")
     items = value if isinstance(value, list) else [value] if value else []
     if not all(isinstance(i, str) for i in items):
@@ -121,7 +164,8 @@ def bibliography_paths(source: src.Source, options: Options) -> tuple[Path, ...]
             path=source.path,
             line=source.line_of("bibliography:"),
         )
-    return tuple((source.folder / i).resolve() for i in items)
+    return tuple(author_path(source.path, "bibliography", i, _line(source, "bibliography", i), options.root)
+                 for i in items)
 
 
 def _normalise_meta(tree: dict[str, Any], meta: Metadata) -> None:

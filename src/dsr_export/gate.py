@@ -12,7 +12,7 @@ from . import ast as A
 from .citations import Reference, cited_keys, missing_fields, nocite_keys, uncited, unresolved
 from .csl import Style
 from .errors import Diagnostic
-from .sandbox import for_paths, refused
+from .sandbox import file_problem, for_paths, refused
 from .source import Source
 
 
@@ -87,7 +87,10 @@ def images(source: Source, tree: dict[str, Any]) -> list[Diagnostic]:
         url = node["c"][2][0]
         line = source.line_of(url) if url else None
         path = local_path(url, source.folder) if not is_remote(url) else None
-        if path is not None and not _is_file(path):
+        problem = file_problem(path, image=True) if path is not None else None
+        if problem is not None:  # a loop, a FIFO, a device or a huge file: never read
+            problems.append(Diagnostic(f"image cannot be read: {url}: {problem}", source.path, line, "missing-image"))
+        elif path is not None and not _is_file(path):
             problems.append(Diagnostic(f"image not found: {url}", source.path, line, "missing-image"))
         if not A.stringify(node["c"][1]).strip():
             problems.append(

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .errors import DsrError, UsageError
+from .sandbox import read_bytes
 
 _FENCE = re.compile(r"^---[ \t]*$")
 _END = re.compile(r"^(---|\.\.\.)[ \t]*$")
@@ -41,12 +42,7 @@ class Source:
 
 def read(path: Path) -> Source:
     """Read and decode a source, and parse its front matter; errors name file and line."""
-    if not path.is_file():
-        raise UsageError(f"no such source file: {path}")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DsrError(f"cannot read source: {exc.strerror}", path=path) from None
+    data = read_bytes(path, "source", wrong_kind=UsageError)  # a directory or a FIFO is a wrong argument
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -10,6 +10,7 @@ from .. import source as src
 from .. import theme as themes
 from ..config import Options
 from ..csl import local_style_file
+from ..writers import pdf_x
 
 # Files outside the source's folder (given on the command line) travel under this folder.
 OUTSIDE = "_inputs"
@@ -87,13 +88,12 @@ def pack(path: Path, options: Options, formats: tuple[str, ...]) -> Bundle:
         for ref in cache.local_files(text):
             if ref.is_file() and folder in ref.resolve().parents:
                 add(ref)
-    profile = source.front_matter.get("output-profile")
-    if isinstance(profile, str) and (folder / profile).is_file():
-        add(folder / profile)
-    spec = options.theme or source.front_matter.get("theme") or "default"
-    theme = add(themes.load(spec).path) if isinstance(spec, str) else None
-    moved = replace(
-        options, formats=formats, force=True, jobs=1, csl=csl, theme=theme,
+    profile = pdf_x.profile_path(source, options.root)  # the sandbox's rule, as for a local build
+    if profile is not None and profile.is_file():
+        add(profile)
+    theme = add(themes.load(document.theme_request(source, options)).path)
+    moved = replace(  # what lay outside the folder now travels in the bundle, named in the options
+        options, formats=formats, force=True, jobs=1, csl=csl, theme=theme, root=None,
         bibliographies=bibliographies if options.bibliographies or any(
             str(b).startswith(OUTSIDE) for b in bibliographies) else (),
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DsrError
+from ..sandbox import is_file, read_text
 
 STYLES_DIR = Path(__file__).resolve().parents[3] / "styles"
 TEMPLATES = Path(__file__).resolve().parent
@@ -207,16 +208,14 @@ def available() -> list[str]:
 def load(spec: str) -> Theme:
     """A theme by name (styles/NAME.toml) or by path to a .toml file."""
     path = Path(spec)
-    if not (spec.endswith(".toml") or path.is_file()):
+    if not (spec.endswith(".toml") or "/" in spec or is_file(path)):
         path = STYLES_DIR / f"{spec}.toml"
-        if not path.is_file():
+        if not is_file(path):
             close = difflib.get_close_matches(spec, available(), n=3)
             hint = f"; did you mean {', '.join(close)}?" if close else f"; themes: {', '.join(available())}"
             raise DsrError(f"unknown theme '{spec}'{hint}")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DsrError(f"cannot read theme: {exc}", path=path) from None
+        raw = tomllib.loads(read_text(path, "theme"))  # a regular file of bounded size, or a DsrError
     except tomllib.TOMLDecodeError as exc:
         raise DsrError(f"malformed theme: {exc}", path=path) from None
     return Theme(name=str(raw.get("name", path.stem)), path=path, tokens=validate(_flatten(raw), path))

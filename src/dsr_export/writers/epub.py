@@ -13,7 +13,7 @@ from ebooklib import epub
 from lxml import etree
 
 from .. import xhtml
-from ..sandbox import for_paths
+from ..sandbox import for_paths, read_bytes
 from ..xhtml import XML, q
 from . import Job, Rendered, epub_cover, epub_nav, epub_pages, font_subsets, html, pdf, zipped
 from .epub_chapters import Chapter, place_notes, relink, split
@@ -222,7 +222,7 @@ def _images(book: epub.EpubBook, job: Job, chapters: list[Chapter]) -> None:
                     seen[src] = f"images/figure-{len(seen) + 1}{path.suffix.lower()}"
                     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                     book.add_item(epub.EpubItem(uid=f"figure-{len(seen)}", file_name=seen[src],
-                                                media_type=kind, content=path.read_bytes()))
+                                                media_type=kind, content=read_bytes(path, "image", image=True)))
                 img.set("src", seen[src])
 
 

@@ -13,7 +13,7 @@ from lxml import html as lhtml
 from .. import pandoc
 from ..document import Document
 from ..metadata import Author
-from ..sandbox import for_paths
+from ..sandbox import for_paths, read_bytes
 from ..theme import FontFace
 from ..transforms.scripts import tagged_html
 from . import Job, Rendered, font_subsets
@@ -109,7 +109,7 @@ def embed_images(doc: Document, body_html: str) -> str:
         path = sandbox.local_file(img.get("src", ""))
         if path is not None:
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            img.set("src", f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode()}")
+            img.set("src", f"data:{kind};base64,{base64.b64encode(read_bytes(path, 'image', image=True)).decode()}")
             changed = True
     if not changed:
         return body_html

@@ -137,7 +137,7 @@ def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
     finally:
         logger.removeHandler(collector)
     if variant in pdf_x.VARIANTS:
-        data = pdf_x.conform(data, variant, pdf_x.condition_for(job.doc.source))
+        data = pdf_x.conform(data, variant, pdf_x.condition_for(job.doc.source, job.options.root))
     return data, collector.messages
 
 

@@ -23,7 +23,7 @@ from pikepdf import Array, Dictionary, Name, Operator
 from PIL import Image, ImageCms
 
 from ..errors import DsrError
-from ..sandbox import for_paths
+from ..sandbox import author_path, read_bytes
 from ..source import Source
 
 # The variants written here, with the PDF version each is based on.
@@ -72,39 +72,39 @@ class PrintCondition:
         )
 
 
-def profile_path(source: Source) -> Path | None:
-    """The ICC file the front matter names as `output-profile`, inside the source's folder."""
+def profile_path(source: Source, root: Path | None = None) -> Path | None:
+    """The ICC file the front matter names as `output-profile`, inside the build's root (the source's folder)."""
     value = source.front_matter.get("output-profile")
     if value is None:
         return None
     line = source.line_of_pattern(re.compile(r"^output-profile\s*:", re.MULTILINE))
     if not isinstance(value, str) or not value.strip():
         raise DsrError("'output-profile' must be the path of an ICC file", path=source.path, line=line)
-    path = Path(value) if Path(value).is_absolute() else source.folder / value
-    if not for_paths(source.folder).allows(path):
-        raise DsrError(f"'output-profile' points outside the source folder ({value})", path=source.path, line=line)
-    return path
+    return author_path(source.path, "output-profile", value, line, root)
 
 
-def condition_for(source: Source) -> PrintCondition:
+def condition_for(source: Source, root: Path | None = None) -> PrintCondition:
     """The printing condition the front matter asks for (`output-profile`, `output-condition`), or the default."""
     identifier = source.front_matter.get("output-condition")
-    return load_condition(profile_path(source), str(identifier) if identifier else None)
+    return load_condition(profile_path(source, root), str(identifier) if identifier else None)
 
 
 def load_condition(profile: Path | None = None, identifier: str | None = None) -> PrintCondition:
     """The printing condition from an ICC file (a CMYK output profile), or the default one."""
     path = profile or DEFAULT_PROFILE
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        hint = " (tools/setup-system build installs it)" if profile is None else ""
-        raise DsrError(f"cannot read the output profile: {exc.strerror}{hint}", path=path) from None
+    if profile is None and not path.is_file():
+        raise DsrError("cannot read the output profile: it is not installed (tools/setup-system build installs it)",
+                       path=path)
+    data = read_bytes(path, "output profile", image=True)  # a regular file of bounded size, or a DsrError
     if len(data) < 128 or data[36:40] != b"acsp":
         raise DsrError("the output profile is not an ICC profile", path=path)
     if data[16:20] != b"CMYK" or data[12:16] != b"prtr":
         raise DsrError("the output profile must be a CMYK printer profile (ICC class 'prtr', colour space CMYK)",
                        path=path)
+    try:  # littleCMS must be able to use it, or the conversion fails later as an OSError
+        ImageCms.ImageCmsProfile(io.BytesIO(data))
+    except (OSError, ImageCms.PyCMSError) as exc:
+        raise DsrError(f"the output profile cannot be used: {exc}", path=path) from None
     if profile is None:
         return PrintCondition(data)
     return PrintCondition(data, identifier or "Custom", identifier or path.stem)
