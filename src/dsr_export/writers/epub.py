@@ -6,6 +6,7 @@ import copy
 import io
 import mimetypes
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,14 +70,13 @@ def print_edition(job: Job) -> str:
     return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, identifier(job) + "\nprint"))
 
 
-def _pages(job: Job, body: etree._Element) -> dict[str, int]:
-    """The print page of every block, from a WeasyPrint layout of the print HTML of this build."""
+def _pages(job: Job, body: etree._Element) -> Mapping[str, int]:
+    """The print page of every block: the PDF's own layout when it is being made, else one of our own."""
     if job.doc.book is not None:  # a book's pages are those of its pieces, laid out apart
         from ..book import print as book_print
 
         return book_print.page_map(job, body)
-    epub_pages.mark_blocks(body)
-    return pdf.page_of_ids(job, pdf.print_html(job, epub_pages.to_html(body)))
+    return job.print_pages() if job.print_pages is not None else pdf.page_map(job)
 
 
 def _metadata(book: epub.EpubBook, job: Job, has_images: bool, has_pages: bool) -> None:
@@ -151,7 +151,8 @@ def _fonts(book: epub.EpubBook, job: Job) -> None:
 
 def build_book(job: Job) -> epub.EpubBook:
     doc, meta = job.doc, job.doc.meta
-    body = xhtml.parse_fragment(html.body(doc))
+    # The ids the print layout measured (a book's pieces are marked and laid out by book/print.py).
+    body = xhtml.parse_fragment(html.body(doc) if doc.book is not None else pdf.marked_body(doc))
     first_page = _pages(job, body)
     chapters, notes = split(body, meta.title)
     if doc.book is not None:
