@@ -10,17 +10,20 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from . import cache, document
+from . import cache, document, inputs
 from . import theme as themes
 from .config import Options, format_of, suffix
 from .errors import Diagnostic, DsrError
+from .files import (
+    write_atomic,  # also part of this module's interface (callers use build.write_atomic)
+)
 
 if TYPE_CHECKING:
     from .writers import Job, Rendered
@@ -41,10 +44,7 @@ class Result:
 
 def theme_for(doc: document.Document, options: Options) -> themes.Theme:
     """--theme wins over the source's `theme:` front matter, which wins over the default."""
-    spec = options.theme or doc.source.front_matter.get("theme") or "default"
-    if not isinstance(spec, str):
-        raise DsrError("front matter 'theme' must be a theme name", path=doc.source.path)
-    return themes.load(spec)
+    return inputs.Inputs(doc.source, options).theme
 
 
 def target(options: Options, stem: str, fmt: str) -> Path:
@@ -61,8 +61,9 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
     reported again.
     """
     stem, formats = path.stem, options.formats
+    needs = inputs.gather(path, options)  # read once, for the cache key and the parse
     try:
-        keys = cache.keys(path, options, formats)  # kept under --force too, for the next build
+        keys = cache.keys(needs, formats)  # kept under --force too, for the next build
     except DsrError:
         keys = {}  # the full build below reports the problem, in its usual order
     fresh = bool(keys) and not options.force
@@ -80,10 +81,10 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
     pdf_worker = _Worker("pdf") if split else None
     try:
         preload = _Preload("weasyprint") if {"pdf", "epub"} & set(stale) and not split else None
-        doc = document.parse(path, options)
+        doc = document.parse(path, options, needs)
         for warning in doc.warnings:
             report(warning)
-        job_theme = theme_for(doc, options)
+        job_theme = needs.theme
         if preload:
             preload.join()
         from .writers import Job, registry
@@ -146,7 +147,7 @@ def render(
         elif "pdf" in formats and "epub" in formats:
             made: dict[str, Mapping[str, int]] = {}
             rendered["pdf"] = writers["pdf"].write(job, pages=lambda first: made.setdefault("pages", first))
-            pages = lambda: made["pages"]  # noqa: E731
+            pages = lambda: made["pages"]
         # The EPUB last: by then the PDF's layout has had the longest time to finish.
         for fmt in sorted((f for f in formats if f not in rendered and f != "pdf"), key=lambda f: f == "epub"):
             if fmt == "docx" and docx is not None:
@@ -307,7 +308,7 @@ def _serve(fmt: str, job_read: int, result_write: int) -> None:
 def _message(kind: str, value: object) -> bytes:
     try:
         return pickle.dumps((kind, value), protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # noqa: BLE001  # an exception that cannot be pickled: keep its words
+    except Exception:  # an exception that cannot be pickled: keep its words
         if kind != "error":
             raise
         return pickle.dumps(("error", RuntimeError(f"{type(value).__name__}: {value}")))
@@ -368,40 +369,3 @@ def _build_quietly(path: Path, options: Options) -> Outcome:
         return Outcome(path, build_one(path, options, lambda _: None), None, time.perf_counter() - started)
     except DsrError as exc:
         return Outcome(path, None, exc, time.perf_counter() - started)
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside `target`, then rename it into place.
-
-    Ctrl-C and SIGTERM wait until the file is either in place or gone, so an
-    interrupted build never leaves a temporary file behind.
-    """
-    with _signals_deferred():
-        _write_then_rename(target, data)
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    signals = {signal.SIGINT, signal.SIGTERM}
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
-
-
-def _write_then_rename(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

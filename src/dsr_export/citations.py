@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ from .source import Source
 # --- bibliographies -------------------------------------------------------
 
 
+def _read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
 @dataclass(frozen=True)
 class Reference:
     """One bibliography entry, as CSL JSON, and where it came from."""
@@ -38,12 +43,14 @@ class Reference:
         return f"{self.path}:{self.line}" if self.line else str(self.path)
 
 
-def load_bibliographies(paths: list[Path], source: Path) -> dict[str, Reference]:
-    """Read every bibliography; a duplicate id across or within files is an error naming both places."""
+def load_bibliographies(
+    paths: list[Path], source: Path, read: Callable[[Path], str] = _read_text
+) -> dict[str, Reference]:
+    """Read every bibliography (each once, by `read`); a duplicate id across or within files is an
+    error naming both places."""
     found: dict[str, Reference] = {}
     for path in paths:
-        entries = _load_one(path, source)
-        text = path.read_text(encoding="utf-8")
+        entries, text = _load_one(path, source, read)
         lines = _entry_lines(text, path.suffix.lower())
         seen: dict[str, int] = {}
         for entry in entries:
@@ -87,11 +94,11 @@ def _entry_lines(text: str, suffix: str) -> dict[str, list[int]]:
     return lines
 
 
-def _load_one(path: Path, source: Path) -> list[dict[str, Any]]:
+def _load_one(path: Path, source: Path, read: Callable[[Path], str]) -> tuple[list[dict[str, Any]], str]:
     if not path.is_file():
         raise DsrError(f"bibliography file not found: {path}", path=source)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise DsrError(f"cannot read bibliography: {exc}", path=path) from None
     suffix = path.suffix.lower()
@@ -118,7 +125,7 @@ def _load_one(path: Path, source: Path) -> list[dict[str, Any]]:
         raise DsrError("unknown bibliography format (use .yaml, .json, .bib or .bibtex)", path=path)
     if not isinstance(data, list) or not all(isinstance(e, dict) for e in data):
         raise DsrError("bibliography must be a list of entries", path=path)
-    return data
+    return data, text
 
 
 # --- the citation checks ---------------------------------------------------

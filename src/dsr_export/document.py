@@ -9,10 +9,12 @@ from typing import Any
 from . import ast as A
 from . import gate, pandoc, transforms
 from . import source as src
-from .citations import DEFAULT_STYLE, Reference, Style, load_bibliographies, resolve_style
+from .citations import Reference, Style, load_bibliographies
 from .config import Options
 from .csl import references_term
 from .errors import Diagnostic, DsrError, GateError
+from .inputs import Inputs, gather
+from .inputs import bibliography_paths, style_request  # noqa: F401  # decided in inputs.py; kept for callers
 from .metadata import Metadata, from_pandoc
 from .sandbox import for_paths, strip_refused
 
@@ -42,22 +44,27 @@ class Document:
 TOO_DEEP = "the source nests too deeply (quotes, lists or brackets inside one another thousands of times)"
 
 
-def parse(path: Path, options: Options) -> Document:
-    """Read, parse and check one source; raise GateError listing every error found."""
-    source = src.read(path)
+def parse(path: Path, options: Options, inputs: Inputs | None = None) -> Document:
+    """Read, parse and check one source; raise GateError listing every error found.
+
+    `inputs`, when given, are the build's already gathered inputs for `path` (read once).
+    """
+    inputs = inputs or gather(path, options)
+    source = inputs.source
     if "chapters" in source.front_matter:  # a book: the master and its chapter files
         from . import book
 
         return book.parse(source, options)
-    return parse_source(source, options)
+    return parse_source(source, options, inputs)
 
 
-def parse_source(source: src.Source, options: Options) -> Document:
-    """Parse and check a source already read."""
+def parse_source(source: src.Source, options: Options, inputs: Inputs | None = None) -> Document:
+    """Parse and check a source already read (its inputs read once, when given)."""
+    inputs = inputs or Inputs(source, options)
     fm = source.front_matter
-    bibs = bibliography_paths(source, options)
-    refs = load_bibliographies(list(bibs), source.path)
-    style = resolve_style(*style_request(source, options), origin=source.path)
+    bibs = inputs.bibliographies
+    refs = load_bibliographies(list(bibs), source.path, read=inputs.text)
+    style = inputs.style
 
     args = ["--lua-filter", str(transforms.CITO_FILTER), "--citeproc", "--csl", str(style.path)]
     for bib in bibs:
@@ -91,37 +98,6 @@ def parse_source(source: src.Source, options: Options) -> Document:
         raise GateError(rewritten)
     warnings += rewritten
     return Document(source, meta, tree, style, bibs, refs, tuple(warnings))
-
-
-def style_request(source: src.Source, options: Options) -> tuple[str, Path]:
-    """The style asked for and where a path in it resolves from: --csl (working folder) wins
-    over front matter `csl` (the source's folder), which wins over the default."""
-    if options.csl:
-        return options.csl, Path.cwd()
-    return _string(source.front_matter.get("csl"), source, "csl") or DEFAULT_STYLE, source.folder
-
-
-def _string(value: Any, source: src.Source, key: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise DsrError(f"front matter '{key}' must be a string", path=source.path, line=source.line_of(f"{key}:"))
-    return value
-
-
-def bibliography_paths(source: src.Source, options: Options) -> tuple[Path, ...]:
-    """Command-line bibliographies (relative to the working folder) win over front matter ones."""
-    if options.bibliographies:
-        return tuple(p.resolve() for p in options.bibliographies)
-    value = source.front_matter.get("bibliography")
-    items = value if isinstance(value, list) else [value] if value else []
-    if not all(isinstance(i, str) for i in items):
-        raise DsrError(
-            "front matter 'bibliography' must be a file name or a list of them",
-            path=source.path,
-            line=source.line_of("bibliography:"),
-        )
-    return tuple((source.folder / i).resolve() for i in items)
 
 
 def _normalise_meta(tree: dict[str, Any], meta: Metadata) -> None:

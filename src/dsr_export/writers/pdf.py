@@ -14,11 +14,11 @@ from urllib.parse import unquote
 from lxml import html as lhtml
 
 from .. import glyphs
+from ..document import Document
 from ..errors import Diagnostic
 from ..sandbox import Sandbox, for_paths
 from ..theme import Theme
 from ..transforms.math import print_math
-from ..document import Document
 from . import Job, Rendered, epub_pages, html, pdf_scripts, pdf_tags, pdf_x
 from . import print_html as printing
 
