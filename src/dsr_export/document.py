@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,13 @@ def parse_source(source: src.Source, options: Options, inputs: Inputs | None = N
     inputs = inputs or Inputs(source, options)
     fm = source.front_matter
     bibs = inputs.bibliographies
-    refs = load_bibliographies(list(bibs), source.path, read=inputs.text)
-    style = inputs.style
+    try:
+        style = inputs.style
+    except DsrError:
+        style = None  # reported after the bibliographies' problems, as always
+    if style is None:
+        load_bibliographies(list(bibs), source.path, read=inputs.text)
+        style = inputs.style  # raises
 
     args = ["--lua-filter", str(transforms.CITO_FILTER), "--citeproc", "--csl", str(style.path)]
     for bib in bibs:
@@ -75,11 +81,15 @@ def parse_source(source: src.Source, options: Options, inputs: Inputs | None = N
         # A journal's dependent style names a locale its parent file lacks; a document
         # that does not say its language takes it, so citations and text agree.
         args += ["--metadata", f"lang={style.locale}"]
-    try:
-        tree, _ = pandoc.markdown_to_ast(source.text, args, cwd=source.folder, source=source.path)
-        diagnostics = gate.check(source, tree, refs, style=style, allow_remote=options.allow_remote)
-    except RecursionError:
-        raise DsrError(TOO_DEEP, path=source.path) from None
+    # pandoc parses in its own process while this one reads the bibliographies.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parsed = pool.submit(pandoc.markdown_to_ast, source.text, args, cwd=source.folder, source=source.path)
+        refs = load_bibliographies(list(bibs), source.path, read=inputs.text)
+        try:
+            tree, _ = parsed.result()
+            diagnostics = gate.check(source, tree, refs, style=style, allow_remote=options.allow_remote)
+        except RecursionError:
+            raise DsrError(TOO_DEEP, path=source.path) from None
     errors = [d for d in diagnostics if d.severity == "error"]
     warnings = [d for d in diagnostics if d.severity == "warning"]
     if options.strict:
