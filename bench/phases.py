@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ PHASES = [
     ("  PDF writing (WeasyPrint)", "weasyprint.document", "Document.write_pdf"),
     ("EPUB writer (page map from the PDF's layout)", "dsr_export.writers.epub", "write"),
     ("DOCX writer", "dsr_export.writers.docx", "write"),
-    ("  of which pandoc, AST to DOCX", "dsr_export.pandoc", "ast_to"),
+    ("  of which pandoc, AST to DOCX", "dsr_export.writers.docx", "pandoc.ast_to"),
     ("HTML writer", "dsr_export.writers.html", "write"),
     ("write the files", "dsr_export.build", "write_atomic"),
     ("write the build records", "dsr_export.cache", "save"),
@@ -75,8 +76,10 @@ def child(source: Path, out: Path, stats: Path | None) -> dict[str, float]:
         owner: Any = importlib.import_module(module)
         attr = name
         if "." in name:
-            cls, attr = name.split(".")
-            owner = getattr(owner, cls)
+            part, attr = name.split(".")
+            if isinstance(getattr(owner, part), types.ModuleType):  # this module's use of it only
+                setattr(owner, part, types.SimpleNamespace(**vars(getattr(owner, part))))
+            owner = getattr(owner, part)
         setattr(owner, attr, _timed(totals, label, getattr(owner, attr)))
     options = Options(out_dir=out, jobs=1, force=True)
     profiler = cProfile.Profile() if stats else None
