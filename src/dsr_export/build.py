@@ -78,7 +78,7 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
     # The PDF layout is the long pole: with a spare core it gets a process of its own, forked
     # now so that it imports WeasyPrint (about a second) while this process parses.
     split = options.jobs >= 2 and "pdf" in stale and len(stale) > 1
-    pdf_worker = _Worker("pdf") if split else None
+    pdf_worker = _Worker("pdf", _known_theme(needs)) if split else None
     try:
         preload = _Preload("weasyprint") if {"pdf", "epub"} & set(stale) and not split else None
         doc = document.parse(path, options, needs)
@@ -160,6 +160,14 @@ def render(
     return {fmt: rendered[fmt] for fmt in formats}
 
 
+def _known_theme(needs: inputs.Inputs) -> themes.Theme | None:
+    """The build's theme if it loads (its problems are reported after the parse, in their order)."""
+    try:
+        return needs.theme
+    except DsrError:
+        return None
+
+
 class _Preload(threading.Thread):
     """Imports a slow module in the background (joined before any fork)."""
 
@@ -183,7 +191,7 @@ class _Worker:
     (or the error). Forked before any thread starts, so the child inherits no locks.
     """
 
-    def __init__(self, fmt: str) -> None:
+    def __init__(self, fmt: str, theme: themes.Theme | None = None) -> None:
         job_read, self._job_write = os.pipe()
         result_read, result_write = os.pipe()
         # The child's temporary files (WeasyPrint keeps fonts in one) go in a folder the parent
@@ -194,7 +202,7 @@ class _Worker:
             os.close(self._job_write)
             os.close(result_read)
             os.environ["TMPDIR"] = tempfile.tempdir = self._tmp
-            _serve(fmt, job_read, result_write)
+            _serve(fmt, job_read, result_write, theme)
         os.close(job_read)
         os.close(result_write)
         self.pid: int | None = pid
@@ -272,7 +280,7 @@ class _Worker:
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-def _serve(fmt: str, job_read: int, result_write: int) -> None:
+def _serve(fmt: str, job_read: int, result_write: int, theme: themes.Theme | None = None) -> None:
     """The worker's whole life: load the writer, wait for the job, send back the result, exit."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -282,6 +290,11 @@ def _serve(fmt: str, job_read: int, result_write: int) -> None:
         writer = registry()[fmt]
         if fmt == "pdf":
             import weasyprint  # noqa: F401  # the slow import, done while the parent parses
+
+            if theme is not None:  # the fonts' character maps for the glyph check, read meanwhile too
+                from . import glyphs
+
+                glyphs.uncovered_by(theme, set())
         with os.fdopen(job_read, "rb") as pipe:
             data = pipe.read()
         if data:  # no job: the parent stopped before rendering
