@@ -17,6 +17,7 @@ from typing import Any
 
 from . import __version__
 from . import inputs as inputs_module
+from . import theme as themes
 from .config import source_date_epoch
 from .errors import Diagnostic
 from .files import write_atomic

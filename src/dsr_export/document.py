@@ -14,8 +14,7 @@ from .citations import Reference, Style, load_bibliographies
 from .config import Options
 from .csl import references_term
 from .errors import Diagnostic, DsrError, GateError
-from .inputs import Inputs, gather
-from .inputs import bibliography_paths, style_request  # noqa: F401  # decided in inputs.py; kept for callers
+from .inputs import Inputs, bibliography_paths, gather, style_request  # noqa: F401  # decided in inputs.py; kept for callers
 from .metadata import Metadata, from_pandoc
 from .sandbox import for_paths, strip_refused
 
