@@ -189,6 +189,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer runs (2; 1 for the book): for development")
     parser.add_argument("--runs", type=int, help="runs per scenario (default 5, or 2 with --quick)")
     parser.add_argument("--no-book", action="store_true", help="skip the 50x book")
+    parser.add_argument("--no-batch", action="store_true", help="skip the batch of 8 (the longest scenarios)")
     parser.add_argument("--copies", type=int, default=50, help="essay copies in the book (default 50)")
     parser.add_argument("--no-profile", action="store_true", help="skip the table of phases (bench/phases.py)")
     parser.add_argument("--write", type=Path, default=ROOT / "BENCHMARKS.md", help="report file")
@@ -268,6 +269,8 @@ def bench(work: Path, env: dict[str, str], runs: int, book_runs: int,
         Scenario("batch of 8: --jobs 1", ours(*batch, out=out["b1"], extra=("--force", "--jobs", "1"))),
         Scenario("batch of 8: --jobs 2", ours(*batch, out=out["b2"], extra=("--force", "--jobs", "2"))),
     ]
+    if args.no_batch:
+        scenarios = [s for s in scenarios if not s.name.startswith("batch")]
     print(f"essay and batch: {runs} rounds", file=sys.stderr)
     results = measure(scenarios, runs, env)
     load.append(_uptime())
