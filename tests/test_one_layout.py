@@ -96,3 +96,5 @@ def test_blocks_are_marked_in_the_text_where_a_parser_sees_elements():
     assert ids == ["intro", "dsr-block-1", "dsr-block-2", "dsr-block-3"]
     assert "<!-- <p>comment</p> -->" in marked and "<textarea><p>typed</p></textarea>" in marked
     assert "var p = '<p>';" in marked
+    unclosed = "<p>a</p><script>var p = '<p>'"  # raw text runs to the end, as a parser reads it
+    assert epub_pages.mark_blocks(unclosed) == unclosed.replace("<p>", '<p id="dsr-block-1">', 1)

@@ -43,8 +43,9 @@ class Part(Protocol):
 # CDATA, raw-text elements): marks go only on tags an HTML parser reads as elements.
 _BLOCK_NAMES = frozenset(etree.QName(t).localname for t in _BLOCKS)
 _TAGS = re.compile(
-    r"<!--.*?-->|<!\[CDATA\[.*?\]\]>"
-    r"|<(?P<raw>script|style|textarea|title|xmp|iframe|noembed|noframes|noscript)\b.*?</(?P=raw)\s*>"
+    r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)"
+    r"|<(?P<raw>script|style|textarea|title|xmp|iframe|noembed|noframes|noscript)\b"
+    r".*?(?:</(?P=raw)\s*>|\Z)"  # unclosed: raw text to the end, as a parser reads it
     r"|<plaintext\b.*"
     r"|<(?P<name>[A-Za-z][A-Za-z0-9-]*)(?P<attrs>(?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
     re.DOTALL | re.IGNORECASE,
