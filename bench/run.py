@@ -418,8 +418,8 @@ def render(results: dict[str, Sample], load: list[str], runs: int, book_runs: in
             lines.append(f"| for reference: {label} | {r:.2f}x | - |")
     if extras.growth:
         lines += ["", "## Growth with length", "",
-                  "Cold builds, all formats, of the book made by `bench/make_book.py` with 1, 10 and "
-                  f"{copies} copies of the essay's text (medians of the runs above).", "",
+                  ("Cold builds, all formats, of the book made by `bench/make_book.py` with 1, 10 and "
+                   f"{copies} copies of the essay's text (medians of the runs above)."), "",
                   "| book | print pages | median s | load | s per page |", "|---|---:|---:|---:|---:|"]
         for n, pages, name in extras.growth:
             sample = results[name]
@@ -427,9 +427,9 @@ def render(results: dict[str, Sample], load: list[str], runs: int, book_runs: in
                          f"{sample.median / pages:.3f} |")
     if extras.profile:
         lines += ["", "## Phases of one cold build", "",
-                  "`bench/phases.py`: one serial build (`--jobs 1`) in a fresh process, each phase timed "
-                  "by a wall-clock wrapper around the function that makes it; indented rows are part of "
-                  "the row above them. Machine load after each column:", "",
+                  ("`bench/phases.py`: one serial build (`--jobs 1`) in a fresh process, each phase timed "
+                   "by a wall-clock wrapper around the function that makes it; indented rows are part of "
+                   "the row above them. Machine load after each column:"), "",
                   *[f"    {line}" for line in extras.profile_load], "", *extras.profile]
     lines += ["", NOTES]
     return "\n".join(lines) + "\n"
