@@ -17,8 +17,9 @@ from typing import Any
 
 from . import __version__
 from . import inputs as inputs_module
+from . import source as src
 from . import theme as themes
-from .config import source_date_epoch
+from .config import Options, source_date_epoch
 from .errors import Diagnostic
 from .files import write_atomic
 from .inputs import Inputs
