@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import shutil
@@ -9,13 +10,14 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from . import cache, document, outputs
+from . import cache, document, inputs, outputs
 from . import theme as themes
 from .config import Options, format_of, suffix
 from .errors import Diagnostic, DsrError
@@ -40,7 +42,7 @@ class Result:
 
 def theme_for(doc: document.Document, options: Options) -> themes.Theme:
     """--theme wins over the source's `theme:` front matter, which wins over the default."""
-    return themes.load(document.theme_request(doc.source, options))
+    return inputs.Inputs(doc.source, options).theme
 
 
 def target(options: Options, stem: str, fmt: str) -> Path:
@@ -57,8 +59,9 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
     reported again.
     """
     stem, formats = path.stem, options.formats
+    needs = inputs.gather(path, options)  # read once, for the cache key and the parse
     try:
-        keys = cache.keys(path, options, formats)  # kept under --force too, for the next build
+        keys = cache.keys(needs, formats)  # kept under --force too, for the next build
     except DsrError:
         keys = {}  # the full build below reports the problem, in its usual order
     fresh = bool(keys) and not options.force
@@ -73,13 +76,13 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
     # The PDF layout is the long pole: with a spare core it gets a process of its own, forked
     # now so that it imports WeasyPrint (about a second) while this process parses.
     split = options.jobs >= 2 and "pdf" in stale and len(stale) > 1
-    pdf_worker = _Worker("pdf") if split else None
+    pdf_worker = _Worker("pdf", _known_theme(needs)) if split else None
     try:
-        preload = _Preload("weasyprint") if "pdf" in stale and not split else None
-        doc = document.parse(path, options)
+        preload = _Preload("weasyprint") if {"pdf", "epub"} & set(stale) and not split else None
+        doc = document.parse(path, options, needs)
         for warning in doc.warnings:
             report(warning)
-        job_theme = theme_for(doc, options)
+        job_theme = needs.theme
         if preload:
             preload.join()
         from .writers import Job, registry
@@ -119,24 +122,48 @@ def build_one(path: Path, options: Options, report: Callable[[Diagnostic], None]
 def render(
     job: Job, formats: tuple[str, ...], writers: dict[str, ModuleType], pdf_worker: _Worker | None = None
 ) -> dict[str, Rendered]:
-    """Render `formats` in memory; given a worker, the PDF is laid out there meanwhile.
+    """Render `formats` in memory, laying out the print pages once; given a worker, the PDF is laid out there.
 
     The worker gets the parsed document and lays out the PDF on its own core while
-    this process writes EPUB, DOCX and HTML. (A writer that needs the print layout
-    too, such as an EPUB page-list, can wait on the worker's result here.)
+    this process writes DOCX and HTML; the EPUB then waits for the worker's page map
+    (sent as soon as the layout is done), so the book is laid out once per build.
+    With a spare core, DOCX's pandoc run goes alongside the HTML body's.
     """
     for fmt in formats:
         if writers[fmt].SUFFIX != suffix(fmt):
             raise AssertionError(f"writer {fmt} has suffix {writers[fmt].SUFFIX}")
-    if pdf_worker is None or "pdf" not in formats:
-        return {fmt: writers[fmt].write(job) for fmt in formats}
-    from .writers import html
+    rendered: dict[str, Rendered] = {}
+    pages: Callable[[], Mapping[str, int]] | None = None
+    concurrent = job.options.jobs >= 2 and "docx" in formats and len(formats) > 1
+    with ThreadPoolExecutor(max_workers=1) if concurrent else contextlib.nullcontext() as pool:
+        docx = pool.submit(writers["docx"].write, job) if pool else None
+        if pdf_worker is not None and "pdf" in formats:
+            from .writers import html
 
-    pdf_worker.send(job, html.body(job.doc))  # the shared HTML: made once, here, for both sides
-    # The EPUB last: a book's EPUB waits for the print layout the worker is making.
-    rendered = {fmt: writers[fmt].write(job) for fmt in sorted(formats, key=lambda f: f == "epub") if fmt != "pdf"}
-    rendered["pdf"] = pdf_worker.result()
+            pdf_worker.send(job, html.body(job.doc))  # the shared HTML: made once, here, for both sides
+            pages = pdf_worker.pages
+        elif "pdf" in formats and "epub" in formats:
+            made: dict[str, Mapping[str, int]] = {}
+            rendered["pdf"] = writers["pdf"].write(job, pages=lambda first: made.setdefault("pages", first))
+            pages = lambda: made["pages"]
+        # The EPUB last: by then the PDF's layout has had the longest time to finish.
+        for fmt in sorted((f for f in formats if f not in rendered and f != "pdf"), key=lambda f: f == "epub"):
+            if fmt == "docx" and docx is not None:
+                continue
+            rendered[fmt] = writers[fmt].write(replace(job, print_pages=pages) if fmt == "epub" else job)
+        if docx is not None:
+            rendered["docx"] = docx.result()
+    if "pdf" in formats and "pdf" not in rendered:
+        rendered["pdf"] = pdf_worker.result() if pdf_worker is not None else writers["pdf"].write(job)
     return {fmt: rendered[fmt] for fmt in formats}
+
+
+def _known_theme(needs: inputs.Inputs) -> themes.Theme | None:
+    """The build's theme if it loads (its problems are reported after the parse, in their order)."""
+    try:
+        return needs.theme
+    except DsrError:
+        return None
 
 
 class _Preload(threading.Thread):
@@ -157,11 +184,12 @@ class _Preload(threading.Thread):
 class _Worker:
     """A forked process that renders one format: it loads the writer at once, then waits for the job.
 
-    The job travels pickled through one pipe and the result (or the error) comes back
-    through another. Forked before any thread starts, so the child inherits no locks.
+    The job travels pickled through one pipe; messages come back through another, each
+    a length and a pickle: the page map as soon as the layout is done, then the result
+    (or the error). Forked before any thread starts, so the child inherits no locks.
     """
 
-    def __init__(self, fmt: str) -> None:
+    def __init__(self, fmt: str, theme: themes.Theme | None = None) -> None:
         job_read, self._job_write = os.pipe()
         result_read, result_write = os.pipe()
         # The child's temporary files (WeasyPrint keeps fonts in one) go in a folder the parent
@@ -172,12 +200,13 @@ class _Worker:
             os.close(self._job_write)
             os.close(result_read)
             os.environ["TMPDIR"] = tempfile.tempdir = self._tmp
-            _serve(fmt, job_read, result_write)
+            _serve(fmt, job_read, result_write, theme)
         os.close(job_read)
         os.close(result_write)
         self.pid: int | None = pid
         self._result_read = result_read
-        self._data = b""
+        self._messages: list[bytes] = []
+        self._first = threading.Event()  # set when a message, or the end of the pipe, has come
         self._threads: list[threading.Thread] = []
 
     def send(self, job: Job, body: str) -> None:
@@ -194,23 +223,39 @@ class _Worker:
                 pass  # the child has gone; result() says so
 
         def read() -> None:
-            with os.fdopen(back, "rb") as pipe:
-                self._data = pipe.read()
+            try:
+                with os.fdopen(back, "rb") as pipe:
+                    while len(head := pipe.read(8)) == 8:
+                        message = pipe.read(int.from_bytes(head, "big"))
+                        self._messages.append(message)
+                        self._first.set()
+            finally:
+                self._first.set()
 
         self._threads = [threading.Thread(target=f, daemon=True) for f in (write, read)]
         for thread in self._threads:
             thread.start()
 
+    def pages(self) -> Mapping[str, int]:
+        """The print page map, as soon as the child has laid the book out (after send())."""
+        self._first.wait()
+        return self._open(0, "pages")
+
     def result(self) -> Rendered:
         for thread in self._threads:
             thread.join()
-        if not self._data:
+        self._reap()
+        return self._open(-1, "ok")
+
+    def _open(self, index: int, kind: str) -> Any:
+        if not self._messages:
             self.stop()
             raise DsrError("the PDF writer stopped unexpectedly")
-        self._reap()
-        kind, value = pickle.loads(self._data)
-        if kind == "error":
+        got, value = pickle.loads(self._messages[index])
+        if got == "error":
             raise value
+        if got != kind:
+            raise DsrError("the PDF writer stopped unexpectedly")
         return value
 
     def stop(self) -> None:
@@ -233,7 +278,7 @@ class _Worker:
         shutil.rmtree(self._tmp, ignore_errors=True)
 
 
-def _serve(fmt: str, job_read: int, result_write: int) -> None:
+def _serve(fmt: str, job_read: int, result_write: int, theme: themes.Theme | None = None) -> None:
     """The worker's whole life: load the writer, wait for the job, send back the result, exit."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -243,6 +288,11 @@ def _serve(fmt: str, job_read: int, result_write: int) -> None:
         writer = registry()[fmt]
         if fmt == "pdf":
             import weasyprint  # noqa: F401  # the slow import, done while the parent parses
+
+            if theme is not None:  # the fonts' character maps for the glyph check, read meanwhile too
+                from . import glyphs
+
+                glyphs.uncovered_by(theme, set())
         with os.fdopen(job_read, "rb") as pipe:
             data = pipe.read()
         if data:  # no job: the parent stopped before rendering
@@ -250,21 +300,29 @@ def _serve(fmt: str, job_read: int, result_write: int) -> None:
 
             job, body = pickle.loads(data)
             html.keep_body(job.doc, body)  # the parent's pandoc run, not a second one
-            payload = _payload(writer, job)
             with os.fdopen(result_write, "wb") as out:
-                out.write(payload)
+
+                def send(kind: str, value: object) -> None:
+                    message = _message(kind, value)
+                    out.write(len(message).to_bytes(8, "big") + message)
+                    out.flush()
+
+                try:
+                    extra = {"pages": lambda first: send("pages", first)} if fmt == "pdf" else {}
+                    send("ok", writer.write(job, **extra))
+                except BaseException as exc:  # noqa: BLE001  # every failure goes back to the parent
+                    send("error", exc)
     finally:
         os._exit(0)
 
 
-def _payload(writer: ModuleType, job: Job) -> bytes:
+def _message(kind: str, value: object) -> bytes:
     try:
-        return pickle.dumps(("ok", writer.write(job)))
-    except BaseException as exc:  # noqa: BLE001  # every failure goes back to the parent
-        try:
-            return pickle.dumps(("error", exc))
-        except Exception:  # noqa: BLE001  # an exception that cannot be pickled: keep its words
-            return pickle.dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+        return pickle.dumps((kind, value), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an exception that cannot be pickled: keep its words
+        if kind != "error":
+            raise
+        return pickle.dumps(("error", RuntimeError(f"{type(value).__name__}: {value}")))
 
 
 @dataclass(frozen=True)

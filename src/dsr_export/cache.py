@@ -12,16 +12,19 @@ import hashlib
 import importlib.util
 import json
 import os
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
-from . import __version__, sandbox
+from . import __version__
+from . import inputs as inputs_module
 from . import source as src
+from . import theme as themes
 from .config import Options, source_date_epoch
 from .errors import Diagnostic, DsrError
+from .inputs import Inputs
+from .outputs import write_atomic
+from .source import Source
 
 # Bump when the meaning of a record changes, so old records are simply ignored.
 RECORD_VERSION = 1
@@ -38,16 +41,6 @@ NOT_IN_DOCX: dict[str, object] = {  # token -> a valid other value, for that tes
     "fonts.heading.fallbacks": ["sans-serif"],
     "fonts.mono.fallbacks": ["Courier", "monospace"],
 }
-
-# Where a source can point at a local file: Markdown links and images, reference
-# definitions, and HTML src/href attributes.
-_LOCAL_REFS = re.compile(
-    r"\]\(\s*<?([^)\s>]+)"
-    r"|^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)"
-    r"|\b(?:src|href)\s*=\s*[\"']([^\"']+)",
-    re.MULTILINE,
-)
-
 
 @dataclass(frozen=True)
 class Record:
@@ -75,13 +68,9 @@ def record_path(target: Path) -> Path:
     return cache_dir() / "records" / f"{where}-{target.name}.json"
 
 
-def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, str]:
-    """Format -> hash of every input of that format's output for the source at `path`."""
-    from . import document
-    from . import theme as themes
-    from .csl import local_style_file
-
-    source = src.read(path)
+def keys(inputs: Inputs, formats: tuple[str, ...]) -> dict[str, str]:
+    """Format -> hash of every input of that format's output, from the build's gathered inputs."""
+    source, options = inputs.source, inputs.options
     common = _Hasher()
     common.add("record", RECORD_VERSION)
     common.add("code", code_fingerprint())
@@ -90,24 +79,24 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
     common.add("epoch", source_date_epoch())
     common.add("strict", options.strict)
     common.add("allow-remote", options.allow_remote)
-    for bib in document.bibliography_paths(source, options):
-        common.add("bibliography", str(bib), _file_bytes(bib))
-    abbreviations = document.abbreviations_path(source, options)
+    for bib in inputs.bibliographies:
+        common.add("bibliography", str(bib), _file_bytes(inputs, bib))
+    abbreviations = inputs.abbreviations
     if abbreviations is not None:
-        common.add("abbreviations", str(abbreviations), _file_bytes(abbreviations))
-    style_spec, style_base = document.style_request(source, options)
-    style_file = local_style_file(style_spec, style_base)
+        common.add("abbreviations", str(abbreviations), _file_bytes(inputs, abbreviations))
+    style_spec, _ = inputs.style_request
+    style_file = inputs.style_file
     if style_file is not None:
-        common.add("style", style_spec, str(style_file), _file_bytes(style_file))
+        common.add("style", style_spec, str(style_file), _file_bytes(inputs, style_file))
     else:  # a name from the collection, whose files change only with its version (in the tools)
         common.add("style", style_spec)
-    for ref in local_files(source):
+    for ref in inputs.local_files:
         common.add("file", str(ref), _stat(ref))
     for chapter in book_chapters(source):  # a book's chapter files are its text too
         common.add("chapter", str(chapter.path), chapter.text, [(str(r), _stat(r)) for r in local_files(chapter)])
 
-    spec = document.theme_request(source, options)
-    theme = themes.load(spec)
+    spec = inputs.theme_spec
+    theme = inputs.theme
     looks: dict[str, Any] = {"theme": str(spec)}
     if theme is not None:
         fonts = [(str(f.path), _stat(f.path)) for f in theme.faces]
@@ -116,7 +105,7 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
                      options.contents]
         screen_css = theme.css("screen", font_url=lambda f: f.path.name)
         # A PDF/X output intent embeds the profile the front matter names (or the default one).
-        profile = _print_profile(source, options)
+        profile = _print_profile(inputs)
         looks = {
             "pdf": [print_css, fonts, profile],
             "cover": [themes.render(themes.TEMPLATES / "cover.css", theme, lambda f: f.path.as_uri()), fonts, profile],
@@ -135,42 +124,26 @@ def keys(path: Path, options: Options, formats: tuple[str, ...]) -> dict[str, st
     return result
 
 
-def _print_profile(source: src.Source, options: Options) -> Any:
+def _print_profile(inputs: Inputs) -> Any:
     """The output profile's path and bytes when the build writes PDF/X (None otherwise)."""
     from .writers import pdf_x
 
-    if options.pdf_variant not in pdf_x.VARIANTS:
+    if inputs.options.pdf_variant not in pdf_x.VARIANTS:
         return None
-    path = pdf_x.profile_path(source, options.root) or pdf_x.DEFAULT_PROFILE
-    return [str(path), hashlib.sha256(_file_bytes(path)).hexdigest()]
+    path = pdf_x.profile_path(inputs.source, inputs.options.root) or pdf_x.DEFAULT_PROFILE
+    return [str(path), hashlib.sha256(_file_bytes(inputs, path)).hexdigest()]
 
 
-def book_chapters(source: src.Source) -> list[src.Source]:
+def book_chapters(source: Source) -> list[Source]:
     """The chapter files a book's master lists (none for a single source)."""
     from . import book
 
     return book.chapter_sources(source) if book.is_book(source) else []
 
 
-def local_files(source: src.Source) -> list[Path]:
-    """Files in or below the source's folder that the text points at (images, includes).
-
-    Found by pattern, not by pandoc, so the key costs no parse; a path that does not
-    exist is kept too, so creating the file later changes the key.
-    """
-    found: dict[Path, None] = {}
-    folder = source.folder
-    for match in _LOCAL_REFS.finditer(source.text):
-        url = next(g for g in match.groups() if g)
-        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url) or url.startswith("#"):
-            continue
-        try:
-            path = Path(os.path.realpath(folder / unquote(url.split("#")[0].split("?")[0])))  # loops too
-        except ValueError:  # %00 in the URL: no file of any name
-            continue
-        if path != folder:
-            found[path] = None
-    return list(found)
+def local_files(source: Source) -> list[Path]:
+    """Files in or below the source's folder that the text points at (see inputs.local_files)."""
+    return inputs_module.local_files(source)
 
 
 def inputs(path: Path, options: Options) -> tuple[Path, ...]:
@@ -228,8 +201,6 @@ def fresh(target: Path, key: str) -> Record | None:
 
 def save(target: Path, key: str, data: bytes, warnings: tuple[Diagnostic, ...]) -> None:
     """Record that `target` now holds `data`, built from `key`."""
-    from .outputs import write_atomic
-
     stat = target.stat()
     record = {
         "version": RECORD_VERSION,
@@ -299,9 +270,9 @@ class _Hasher:
         return self._h.hexdigest()
 
 
-def _file_bytes(path: Path) -> bytes:
+def _file_bytes(inputs: Inputs, path: Path) -> bytes:
     try:
-        return sandbox.read_bytes(path, "input")  # never blocks on a FIFO nor swallows /dev/zero
+        return inputs.read(path)  # never blocks on a FIFO nor swallows /dev/zero
     except DsrError:
         return b"<missing>"  # the parse reports it
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,13 @@ from .csl import DEFAULT_STYLE as DEFAULT_STYLE
 from .csl import Style
 from .csl import resolve_style as resolve_style
 from .errors import Diagnostic, DsrError
-from .sandbox import read_text
 from .source import Source
 
 # --- bibliographies -------------------------------------------------------
+
+
+def _read_text(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,14 @@ class Reference:
         return f"{self.path}:{self.line}" if self.line else str(self.path)
 
 
-def load_bibliographies(paths: list[Path], source: Path) -> dict[str, Reference]:
-    """Read every bibliography; a duplicate id across or within files is an error naming both places."""
+def load_bibliographies(
+    paths: list[Path], source: Path, read: Callable[[Path], str] = _read_text
+) -> dict[str, Reference]:
+    """Read every bibliography (each once, by `read`); a duplicate id across or within files is an
+    error naming both places."""
     found: dict[str, Reference] = {}
     for path in paths:
-        entries, text = _load_one(path, source)
+        entries, text = _load_one(path, source, read)
         lines = _entry_lines(text, path.suffix.lower())
         seen: dict[str, int] = {}
         for entry in entries:
@@ -87,11 +94,11 @@ def _entry_lines(text: str, suffix: str) -> dict[str, list[int]]:
     return lines
 
 
-def _load_one(path: Path, source: Path) -> tuple[list[dict[str, Any]], str]:
+def _load_one(path: Path, source: Path, read: Callable[[Path], str]) -> tuple[list[dict[str, Any]], str]:
     """The entries of one bibliography file, and its text."""
     if not path.exists() and not path.is_symlink():
         raise DsrError(f"bibliography file not found: {path}", path=source)
-    text = read_text(path, "bibliography")  # a regular file of bounded size, or a DsrError naming it
+    text = read(path)  # a regular file of bounded size, or a DsrError naming it
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         try:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,12 +10,20 @@ from typing import Any
 from . import ast as A
 from . import gate, pandoc, transforms
 from . import source as src
-from .citations import DEFAULT_STYLE, Reference, Style, load_bibliographies, resolve_style
+from .citations import Reference, Style, load_bibliographies
 from .config import Options
-from .csl import local_style_file, references_term
+from .csl import references_term
 from .errors import Diagnostic, DsrError, GateError
+from .inputs import (  # noqa: F401  # decided in inputs.py; kept here for callers
+    Inputs,
+    abbreviations_path,
+    bibliography_paths,
+    gather,
+    style_request,
+    theme_request,
+)
 from .metadata import Metadata, from_pandoc
-from .sandbox import author_path, for_paths, is_file, strip_refused
+from .sandbox import for_paths, strip_refused
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,22 +51,32 @@ class Document:
 TOO_DEEP = "the source nests too deeply (quotes, lists or brackets inside one another thousands of times)"
 
 
-def parse(path: Path, options: Options) -> Document:
-    """Read, parse and check one source; raise GateError listing every error found."""
-    source = src.read(path)
+def parse(path: Path, options: Options, inputs: Inputs | None = None) -> Document:
+    """Read, parse and check one source; raise GateError listing every error found.
+
+    `inputs`, when given, are the build's already gathered inputs for `path` (read once).
+    """
+    inputs = inputs or gather(path, options)
+    source = inputs.source
     if "chapters" in source.front_matter:  # a book: the master and its chapter files
         from . import book
 
         return book.parse(source, options)
-    return parse_source(source, options)
+    return parse_source(source, options, inputs)
 
 
-def parse_source(source: src.Source, options: Options) -> Document:
-    """Parse and check a source already read."""
+def parse_source(source: src.Source, options: Options, inputs: Inputs | None = None) -> Document:
+    """Parse and check a source already read (its inputs read once, when given)."""
+    inputs = inputs or Inputs(source, options)
     fm = source.front_matter
-    bibs = bibliography_paths(source, options)
-    refs = load_bibliographies(list(bibs), source.path)
-    style = resolve_style(*style_request(source, options), origin=source.path)
+    bibs = inputs.bibliographies
+    try:
+        style = inputs.style
+    except DsrError:
+        style = None  # reported after the bibliographies' problems, as always
+    if style is None:
+        load_bibliographies(list(bibs), source.path, read=inputs.text)
+        style = inputs.style  # raises
 
     args = ["--lua-filter", str(transforms.CITO_FILTER), "--citeproc", "--csl", str(style.path)]
     for bib in bibs:
@@ -73,11 +90,15 @@ def parse_source(source: src.Source, options: Options) -> Document:
         # A journal's dependent style names a locale its parent file lacks; a document
         # that does not say its language takes it, so citations and text agree.
         args += ["--metadata", f"lang={style.locale}"]
-    try:
-        tree, _ = pandoc.markdown_to_ast(source.text, args, cwd=source.folder, source=source.path)
-        diagnostics = gate.check(source, tree, refs, style=style, allow_remote=options.allow_remote)
-    except RecursionError:
-        raise DsrError(TOO_DEEP, path=source.path) from None
+    # pandoc parses in its own process while this one reads the bibliographies.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parsed = pool.submit(pandoc.markdown_to_ast, source.text, args, cwd=source.folder, source=source.path)
+        refs = load_bibliographies(list(bibs), source.path, read=inputs.text)
+        try:
+            tree, _ = parsed.result()
+            diagnostics = gate.check(source, tree, refs, style=style, allow_remote=options.allow_remote)
+        except RecursionError:
+            raise DsrError(TOO_DEEP, path=source.path) from None
     errors = [d for d in diagnostics if d.severity == "error"]
     warnings = [d for d in diagnostics if d.severity == "warning"]
     if options.strict:
@@ -96,76 +117,6 @@ def parse_source(source: src.Source, options: Options) -> Document:
         raise GateError(rewritten)
     warnings += rewritten
     return Document(source, meta, tree, style, bibs, refs, tuple(warnings))
-
-
-def style_request(source: src.Source, options: Options) -> tuple[str, Path]:
-    """The style asked for and where a path in it resolves from: --csl (working folder) wins
-    over front matter `csl` (the source's folder), which wins over the default."""
-    if options.csl:
-        return options.csl, Path.cwd()
-    spec = _string(source.front_matter.get("csl"), source, "csl") or DEFAULT_STYLE
-    if local_style_file(spec, source.folder) is not None:  # a path, not a collection id: held to the root
-        author_path(source.path, "csl", spec, _line(source, "csl"), options.root)
-    return spec, source.folder
-
-
-def theme_request(source: src.Source, options: Options) -> str:
-    """--theme (a name, or a path from the working folder) wins over front matter `theme` (a name,
-    or a path from the source's folder held to the build root), which wins over the default."""
-    if options.theme:
-        return options.theme
-    spec = source.front_matter.get("theme")
-    if spec is not None and not isinstance(spec, str):
-        raise DsrError("front matter 'theme' must be a theme name", path=source.path, line=_line(source, "theme"))
-    if not spec:
-        return "default"
-    if spec.endswith(".toml") or "/" in spec or is_file(source.folder / spec):
-        return str(author_path(source.path, "theme", spec, _line(source, "theme"), options.root))
-    return spec
-
-
-def abbreviations_path(source: src.Source, options: Options) -> Path | None:
-    """The front matter's `citation-abbreviations` file (held to the build root), if it names one."""
-    value = _string(source.front_matter.get("citation-abbreviations"), source, "citation-abbreviations")
-    if not value:
-        return None
-    line = _line(source, "citation-abbreviations")
-    path = author_path(source.path, "citation-abbreviations", value, line, options.root)
-    if not path.is_file():
-        raise DsrError(f"citation abbreviations file not found: {value}", path=source.path, line=line)
-    return path
-
-
-def _line(source: src.Source, key: str, item: str | None = None) -> int | None:
-    """The line of front matter `key` (or of `item` in its list), for messages."""
-    found = re.search(rf"^{re.escape(key)}\s*:", source.text, re.MULTILINE)
-    if found is None:
-        return None
-    return (source.line_of(item, found.start()) if item else None) or source.text.count("\n", 0, found.start()) + 1
-
-
-def _string(value: Any, source: src.Source, key: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise DsrError(f"front matter '{key}' must be a string", path=source.path, line=source.line_of(f"{key}:"))
-    return value
-
-
-def bibliography_paths(source: src.Source, options: Options) -> tuple[Path, ...]:
-    """Command-line bibliographies (relative to the working folder) win over front matter ones."""
-    if options.bibliographies:
-        return tuple(Path(os.path.realpath(p)) for p in options.bibliographies)  # a loop: reported when read
-    value = source.front_matter.get("bibliography")
-    items = value if isinstance(value, list) else [value] if value else []
-    if not all(isinstance(i, str) for i in items):
-        raise DsrError(
-            "front matter 'bibliography' must be a file name or a list of them",
-            path=source.path,
-            line=source.line_of("bibliography:"),
-        )
-    return tuple(author_path(source.path, "bibliography", i, _line(source, "bibliography", i), options.root)
-                 for i in items)
 
 
 def _normalise_meta(tree: dict[str, Any], meta: Metadata) -> None:

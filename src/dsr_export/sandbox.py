@@ -337,7 +337,11 @@ def read_bytes(path: Path, what: str, image: bool = False, wrong_kind: type[DsrE
 
 def read_text(path: Path, what: str) -> str:
     """A text input, decoded as UTF-8 and with line ends as text mode reads them."""
-    data = read_bytes(path, what)
+    return decode_text(read_bytes(path, what), path, what)
+
+
+def decode_text(data: bytes, path: Path, what: str) -> str:
+    """The bytes of a text input as UTF-8, with line ends as text mode reads them."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .. import cache
+from .. import cache, inputs
 from ..build import Outcome, Result, target, write_atomic
 from ..config import Options
 from ..errors import DsrError, UsageError
@@ -80,7 +80,7 @@ def _finish(on_done: Callable[[Outcome], None] | None, outcome: Outcome) -> Outc
 
 def _plan(path: Path, options: Options) -> tuple[dict[str, str], tuple[str, ...], Result]:
     """The keys of each format, the formats to rebuild, and the result if none needs it."""
-    keys = cache.keys(path, options, options.formats)
+    keys = cache.keys(inputs.gather(path, options), options.formats)
     records = {fmt: None if options.force else cache.fresh(target(options, path.stem, fmt), keys[fmt])
                for fmt in options.formats}
     stale = tuple(fmt for fmt, record in records.items() if record is None)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import build, cache, document
+from .. import build, cache, document, inputs
 from ..config import Options
 from ..errors import Diagnostic, DsrError
 from .epub_view import Chapter, chapters
@@ -144,7 +144,7 @@ class Builder:
                 output.status = "updating"
         self._publish(self.snapshot())
         try:
-            run.keys = cache.keys(self.source, self.options, self.formats)  # before the parse, as a build does
+            run.keys = cache.keys(inputs.gather(self.source, self.options), self.formats)  # before the parse, as a build does
         except DsrError:
             pass  # the parse reports it
         from ..writers import Job, html, registry

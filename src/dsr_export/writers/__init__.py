@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -18,6 +19,9 @@ class Job:
     doc: Document
     theme: Theme
     options: Options
+    # The print layout's page map, when the PDF of the same build lays it out: the EPUB waits
+    # for it instead of laying the book out a second time.
+    print_pages: Callable[[], Mapping[str, int]] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import copy
 import io
 import mimetypes
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,14 +70,13 @@ def print_edition(job: Job) -> str:
     return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, identifier(job) + "\nprint"))
 
 
-def _pages(job: Job, body: etree._Element) -> dict[str, int]:
-    """The print page of every block, from a WeasyPrint layout of the print HTML of this build."""
+def _pages(job: Job, body: etree._Element) -> Mapping[str, int]:
+    """The print page of every block: the PDF's own layout when it is being made, else one of our own."""
     if job.doc.book is not None:  # a book's pages are those of its pieces, laid out apart
         from ..book import print as book_print
 
         return book_print.page_map(job, body)
-    epub_pages.mark_blocks(body)
-    return pdf.page_of_ids(job, pdf.print_html(job, epub_pages.to_html(body)))
+    return job.print_pages() if job.print_pages is not None else pdf.page_map(job)
 
 
 def _metadata(book: epub.EpubBook, job: Job, has_images: bool, has_pages: bool) -> None:
@@ -151,8 +151,12 @@ def _fonts(book: epub.EpubBook, job: Job) -> None:
 
 def build_book(job: Job) -> epub.EpubBook:
     doc, meta = job.doc, job.doc.meta
-    body = xhtml.parse_fragment(html.body(doc))
-    first_page = _pages(job, body)
+    # Everything that does not need the print pages comes first: in a parallel build the PDF's
+    # layout, which gives them, is still running meanwhile. (A book's pieces are marked and laid
+    # out by book/print.py, which marks this tree, so a book asks at once.)
+    cover_png = epub_cover.png(meta, job.theme)
+    body = xhtml.parse_fragment(html.body(doc) if doc.book is not None else pdf.marked_body(doc))
+    first_page = _pages(job, body) if doc.book is not None else None
     chapters, notes = split(body, meta.title)
     if doc.book is not None:
         from ..book.formats import nest_parts
@@ -161,7 +165,8 @@ def build_book(job: Job) -> epub.EpubBook:
     note_ids = place_notes(chapters, notes)
     title_part = Chapter("titlepage.xhtml", meta.title, list(xhtml.parse_fragment(html.title_block(doc))))
     relink(chapters)
-    placed = epub_pages.place_markers([title_part, *chapters], first_page, note_ids)
+    pages = first_page if first_page is not None else _pages(job, body)
+    placed = epub_pages.place_markers([title_part, *chapters], pages, note_ids)
     epub_pages.unmark_blocks(chapters)
     book = epub.EpubBook()
     # There is always an image, the cover; content images need alt text (the gate warns without).
@@ -171,7 +176,7 @@ def build_book(job: Job) -> epub.EpubBook:
                                 .encode()))
     _fonts(book, job)
     book.add_item(epub.EpubCover(uid="cover-image", file_name=COVER_IMAGE))
-    book.get_item_with_id("cover-image").content = epub_cover.png(meta, job.theme)
+    book.get_item_with_id("cover-image").content = cover_png
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
 
     cover = _Prebuilt(_cover_page(job), uid="cover", file_name="cover.xhtml", title=meta.title)

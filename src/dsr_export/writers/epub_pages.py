@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
@@ -24,6 +25,8 @@ _STRICT_PARENTS = {q(t) for t in ("ol", "ul", "dl", "table", "thead", "tbody", "
 # Containers a marker may open: it goes in as their first child.
 _OPENABLE = {q(t) for t in ("section", "div", "header", "aside", "blockquote", "figure", "li", "dd", "dt",
                             "td", "th")}
+
+
 # HTML elements that never have content (serialised as <br/>; every other element gets an end tag).
 _VOID = {q(t) for t in ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
                         "track", "wbr")}
@@ -36,13 +39,41 @@ class Part(Protocol):
     elements: list[etree._Element]
 
 
-def mark_blocks(root: etree._Element) -> None:
-    """Give every block without an id a temporary one, numbered in document order."""
+# Block start tags in HTML text, and the stretches where a "<p" is text, not a tag (comments,
+# CDATA, raw-text elements): marks go only on tags an HTML parser reads as elements.
+_BLOCK_NAMES = frozenset(etree.QName(t).localname for t in _BLOCKS)
+_TAGS = re.compile(
+    r"<!--.*?(?:-->|\Z)|<!\[CDATA\[.*?(?:\]\]>|\Z)"
+    r"|<(?P<raw>script|style|textarea|title|xmp|iframe|noembed|noframes|noscript)\b"
+    r".*?(?:</(?P=raw)\s*>|\Z)"  # unclosed: raw text to the end, as a parser reads it
+    r"|<plaintext\b.*"
+    r"|<(?P<name>[A-Za-z][A-Za-z0-9-]*)(?P<attrs>(?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    re.DOTALL | re.IGNORECASE,
+)
+_HAS_ID = re.compile(r"\sid(?:\s*=|[\s/]|$)", re.IGNORECASE)
+
+
+def mark_blocks(body_html: str) -> str:
+    """`body_html` with a temporary id on every block start tag that has none, numbered in order.
+
+    Marked in the text, before any parse, so the print layout (PDF) and the EPUB read
+    the same ids: the PDF's page of each id is the EPUB's page of the same block.
+    """
     number = 0
-    for el in root.iter(*_BLOCKS):
-        if not el.get("id"):
-            number += 1
-            el.set("id", f"{BLOCK_ID_PREFIX}{number}")
+
+    def mark(match: re.Match[str]) -> str:
+        nonlocal number
+        name = match.group("name")
+        if name is None or name.lower() not in _BLOCK_NAMES or _HAS_ID.search(match.group("attrs")):
+            return match.group(0)
+        number += 1
+        return f'<{name} id="{BLOCK_ID_PREFIX}{number}"{match.group("attrs")}>'
+
+    return _TAGS.sub(mark, body_html)
+
+
+def is_mark(ident: str) -> bool:
+    return ident.startswith(BLOCK_ID_PREFIX)
 
 
 def unmark_blocks(parts: Iterable[Part]) -> None:

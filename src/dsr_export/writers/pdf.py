@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote
@@ -12,11 +14,12 @@ from urllib.parse import unquote
 from lxml import html as lhtml
 
 from .. import glyphs
+from ..document import Document
 from ..errors import Diagnostic
 from ..sandbox import Sandbox, for_paths
 from ..theme import Theme
 from ..transforms.math import print_math
-from . import Job, Rendered, html, pdf_scripts, pdf_tags, pdf_x
+from . import Job, Rendered, epub_pages, html, pdf_scripts, pdf_tags, pdf_x
 from . import print_html as printing
 
 NAME = "pdf"
@@ -26,6 +29,8 @@ DEFAULT_VARIANT = "pdf/ua-1"
 BLEED_MM = 3
 # Crop marks sit in the bleed and beyond it; WeasyPrint draws them when `marks` is set.
 _CROP_MARKS = f"@page {{ marks: crop cross; bleed: {BLEED_MM}mm; }}"
+
+PageMap = dict[str, int]  # element id -> the print page (from 1) where it first appears
 
 
 def page_theme(job: Job) -> Theme:
@@ -38,7 +43,8 @@ def page_theme(job: Job) -> Theme:
 def print_html(job: Job, body_html: str | None = None) -> str:
     """The HTML WeasyPrint lays out: the shared page with the print stylesheet and dates.
 
-    `body_html` replaces the document body (the EPUB gives one with an id on every block).
+    The body carries a temporary id on every block, so the one layout gives both the PDF
+    and the EPUB's page map; `body_html` replaces it.
     """
     stamp = datetime.fromtimestamp(job.options.build_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     dates = (
@@ -47,7 +53,7 @@ def print_html(job: Job, body_html: str | None = None) -> str:
         f'<meta name="generator" content="dsr-export"/>\n'
     )
     css = page_theme(job).css("print") + ("\n" + _CROP_MARKS if job.options.crop_marks else "")
-    source = html.body(job.doc) if body_html is None else body_html
+    source = marked_body(job.doc) if body_html is None else body_html
     # formulas drawn as SVG: WeasyPrint cannot lay out MathML
     body = printing.prepare(print_math(source), contents=job.options.contents)
     css += "\n" + pdf_scripts.italic_css(job.theme, body + html.title_block(job.doc))  # Cyrillic italics
@@ -118,18 +124,51 @@ def _weasy_html(job: Job, document_html: str):  # type: ignore[no-untyped-def]
     return weasyprint.HTML(string=document_html, base_url=SOURCE_BASE, url_fetcher=_fetcher(sandbox))
 
 
-def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
-    """Lay out `document_html`; return the PDF and WeasyPrint's warnings."""
+_MARKED: weakref.WeakKeyDictionary[Document, str] = weakref.WeakKeyDictionary()
+
+
+def marked_body(doc: Document) -> str:
+    """The shared body with an id on every block (the EPUB reads the same text), made once."""
+    if doc not in _MARKED:
+        _MARKED[doc] = epub_pages.mark_blocks(html.body(doc))
+    return _MARKED[doc]
+
+
+def _options(job: Job) -> dict[str, object]:
+    variant = job.options.pdf_variant or DEFAULT_VARIANT
+    # PDF/X is our own step after the layout; the layout itself stays tagged PDF/UA.
+    return {"pdf_variant": DEFAULT_VARIANT if variant in pdf_x.VARIANTS else variant, "pdf_tags": True}
+
+
+def lay_out(job: Job, document_html: str):  # type: ignore[no-untyped-def]
+    """WeasyPrint's layout of `document_html` and its page map; the temporary ids leave the layout.
+
+    Without them the PDF has the named destinations, and so the bytes, of a layout without marks.
+    """
+    document = _weasy_html(job, document_html).render(**_options(job))
+    first: PageMap = {}
+    for number, page in enumerate(document.pages, start=1):
+        for ident in page.anchors:
+            first.setdefault(ident, number)
+        for ident in [i for i in page.anchors if epub_pages.is_mark(i)]:
+            del page.anchors[ident]
+    return document, first
+
+
+def render(
+    job: Job, document_html: str, pages: Callable[[PageMap], None] | None = None
+) -> tuple[bytes, list[str]]:
+    """Lay out `document_html` once; hand its page map to `pages`; return the PDF and WeasyPrint's warnings."""
     collector = _Collector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
+    variant = job.options.pdf_variant or DEFAULT_VARIANT
     try:
-        document = _weasy_html(job, document_html)
-        variant = job.options.pdf_variant or DEFAULT_VARIANT
-        # PDF/X is our own step after the layout; the layout itself stays tagged PDF/UA.
+        document, first = lay_out(job, document_html)
+        if pages is not None:
+            pages(first)
         with pdf_scripts.tagging():
-            data = document.write_pdf(pdf_variant=DEFAULT_VARIANT if variant in pdf_x.VARIANTS else variant,
-                                      pdf_tags=True)
+            data = document.write_pdf(**_options(job))
         # WeasyPrint's structure tree mended for PDF/UA: links, page furniture, notes, formulas
         data = pdf_tags.tag(
             data, formulas=pdf_tags.formulas_of(document_html), notes=pdf_tags.notes_of(document_html))
@@ -141,17 +180,23 @@ def render(job: Job, document_html: str) -> tuple[bytes, list[str]]:
     return data, collector.messages
 
 
-def write(job: Job) -> Rendered:
-    if job.doc.book is not None:  # a book: its chapters laid out apart, then joined
+def write(job: Job, pages: Callable[[PageMap], None] | None = None) -> Rendered:
+    """The PDF; `pages` gets the page map as soon as the layout is done (before the PDF is written)."""
+    if job.doc.book is not None:  # a book: its chapters laid out apart, then joined (no page map sent)
         from ..book import print as book_print
 
         return book_print.write(job)
     document_html = print_html(job)
     text = lhtml.document_fromstring(document_html).find("body").text_content()
     missing = glyphs.missing(text, job.theme, job.doc.source)
-    data, messages = render(job, document_html)
+    data, messages = render(job, document_html, pages)
     warnings = tuple(diagnostic(m, job) for m in messages)
     return Rendered(data, (*missing, *warnings))
+
+
+def page_map(job: Job) -> PageMap:
+    """The print page of every element id, laid out as write() lays it out (for an EPUB without a PDF)."""
+    return lay_out(job, print_html(job))[1]
 
 
 _QUOTED = re.compile(r"'([^']+)'")
@@ -171,17 +216,4 @@ def diagnostic(message: str, job: Job) -> Diagnostic:
 
 def page_count(job: Job) -> int:
     """How many pages the print layout of this job has (what a cover's spine is sized from)."""
-    return len(_weasy_html(job, print_html(job)).render().pages)
-
-
-def page_of_ids(job: Job, document_html: str) -> dict[str, int]:
-    """The print page (from 1) on which each element id first appears, laid out as write() lays it out.
-
-    Ids do not change the layout, so the pages are those of the PDF of the same build.
-    """
-    layout = _weasy_html(job, document_html).render()
-    first: dict[str, int] = {}
-    for number, page in enumerate(layout.pages, start=1):
-        for ident in page.anchors:
-            first.setdefault(ident, number)
-    return first
+    return len(lay_out(job, print_html(job))[0].pages)

@@ -8,6 +8,8 @@ from html import escape
 from lxml import etree
 from lxml import html as lhtml
 
+from .epub_pages import is_mark
+
 # A web address or DOI as it appears in running text or a reference list.
 _ADDRESS = re.compile(r"(?:https?://|www\.|doi:\s?|10\.\d{4,9}/)[^\s<>\"]+", re.IGNORECASE)
 # Where a long address may break (after Chicago's rule): after "//" and ":", before a single
@@ -146,7 +148,7 @@ def table_of_contents(root: etree._Element, title: str) -> str:
     for heading in root.iter(*_HEADINGS):
         parent = heading.getparent()
         ident = parent.get("id") if parent is not None and parent.tag == "section" else heading.get("id")
-        if ident:
+        if ident and not is_mark(ident):  # a temporary id leaves the layout: nothing to link to
             entries.append((int(heading.tag[1]), ident, " ".join(heading.text_content().split())))
     if not entries:
         return ""
