@@ -340,7 +340,7 @@ def _with_colour_state(stream: pikepdf.Object, spaces: dict[str, str]) -> Iterat
     saved: list[tuple[str | None, str | None]] = []
     for instruction in pikepdf.parse_content_stream(stream):
         if isinstance(instruction, pikepdf.ContentStreamInlineImage):
-            yield instruction, False
+            yield instruction, None
             continue
         op = str(instruction.operator)
         if op == "q":
