@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess
@@ -26,13 +25,13 @@ BEGIN, END = "<!-- cluster benchmark -->", "<!-- end of cluster benchmark -->"
 
 
 def catalogue(folder: Path) -> list[Path]:
-    """Sixteen titles: the essay under sixteen names, beside its bibliography."""
+    """Sixteen titles: the essay under sixteen file names, beside its bibliography."""
     shutil.copytree(ROOT / "source", folder, dirs_exist_ok=True)
     essay = (folder / "digital-silk-road.md").read_text()
     sources = []
     for n in range(1, TITLES + 1):
         path = folder / f"title{n:02}.md"
-        path.write_text(re.sub(r"^title: (.*)$", rf"title: \1 (volume {n})", essay, count=1, flags=re.MULTILINE))
+        path.write_text(essay)
         sources.append(path)
     return sources
 

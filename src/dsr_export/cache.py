@@ -126,10 +126,10 @@ def keys(inputs: Inputs, formats: tuple[str, ...]) -> dict[str, str]:
 
 def _print_profile(inputs: Inputs) -> Any:
     """The output profile's path and bytes when the build writes PDF/X (None otherwise)."""
+    if not (inputs.options.pdf_variant or "").startswith("pdf/x"):
+        return None  # (and no import of pikepdf and Pillow on a no-op build)
     from .writers import pdf_x
 
-    if inputs.options.pdf_variant not in pdf_x.VARIANTS:
-        return None
     path = pdf_x.profile_path(inputs.source, inputs.options.root) or pdf_x.DEFAULT_PROFILE
     return [str(path), hashlib.sha256(_file_bytes(inputs, path)).hexdigest()]
 

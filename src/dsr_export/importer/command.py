@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import EXIT_OK, DsrError, UsageError
-from . import TRACK_CHANGES, read_docx
+from .changes import MODES as TRACK_CHANGES  # the reader itself is imported when it runs
 
 HELP = """\
 Read a DOCX that dsr-export wrote and an editor changed (Word, LibreOffice, ...) and write the
@@ -106,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
     target = _target(args)
     bib = target.with_suffix(".references.json") if target is not None and args.into is None else None
     stem = (target or args.docx).stem
+    from .read import read_docx
+
     result = read_docx(args.docx, args.into, args.track_changes, bibliography=bib.name if bib else None,
                        media=f"{stem}-media")
     for warning in result.warnings:
