@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import sys
@@ -67,6 +68,7 @@ def run(sources: list[Path], options: Options, host: str = DEFAULT_HOST, port: i
         for signum in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the cleanup short
             signal.signal(signum, signal.SIG_IGN)
         interrupted = True
+        _leave_after(CLEANUP_LIMIT_S)
         return INTERRUPTED
     finally:
         builder.stop()  # first: a pandoc run that Ctrl-C ended is then no error to report
@@ -80,6 +82,22 @@ def run(sources: list[Path], options: Options, host: str = DEFAULT_HOST, port: i
         listener.close()
         if interrupted:
             print("preview: stopped; every output in place is complete", flush=True)
+
+
+# Ctrl-C must stop the preview: a cleanup that hangs (it has been seen, rarely, and not yet
+# explained) ends the process after this long, with the status an interrupt gives.
+CLEANUP_LIMIT_S = 20
+
+
+def _leave_after(seconds: float) -> None:
+    def leave() -> None:
+        print(f"dsr-export: the preview's cleanup took over {seconds:.0f} s; stopping now", file=sys.stderr,
+              flush=True)
+        os._exit(INTERRUPTED)
+
+    timer = threading.Timer(seconds, leave)
+    timer.daemon = True
+    timer.start()
 
 
 def _listen(host: str, port: int) -> socket.socket:
